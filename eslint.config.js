@@ -1,0 +1,76 @@
+// @ts-check
+// Lint rules are part of the architecture: the import boundaries below encode
+// DESIGN §2 ("imports flow one way") so a layering mistake fails CI instead of
+// surviving review.
+import tseslint from 'typescript-eslint';
+
+/** @param {string[]} allowed  folders under src/ this layer may import */
+function layer(allowed) {
+  const all = ['api', 'schedule', 'planner', 'milvus', 'kube', 'controller', 'metrics', 'cli', 'main'];
+  const forbidden = all.filter((l) => !allowed.includes(l));
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `(^|/)(${forbidden.join('|')})(/|\\.ts$)`,
+            message: `Layer boundary (DESIGN §2): this folder may only import from src/{${allowed.join(',')}}.`,
+          },
+          { regex: '(^|/)test/', message: 'Production code must not import test code.' },
+        ],
+      },
+    ],
+  };
+}
+
+const pureLayerRules = {
+  'no-restricted-properties': [
+    'error',
+    { object: 'Date', property: 'now', message: 'Pure layer: take `now` as an argument (STYLE §5).' },
+    { object: 'Math', property: 'random', message: 'Pure layer: no randomness (STYLE §1).' },
+  ],
+  'no-restricted-syntax': [
+    'error',
+    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure layer: take `now` as an argument.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sandbox/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true, allowTypedFunctionExpressions: true, allowHigherOrderFunctions: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      complexity: ['error', 20],
+      'max-depth': ['error', 4],
+      'max-params': ['error', 5],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**', 'src/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/explicit-function-return-type': 'off',
+      complexity: 'off',
+    },
+  },
+  { files: ['src/api/**'], rules: layer(['api']) },
+  { files: ['src/schedule/**'], rules: { ...layer(['api', 'schedule']), ...pureLayerRules } },
+  { files: ['src/planner/**'], rules: { ...layer(['api', 'schedule', 'planner']), ...pureLayerRules } },
+  { files: ['src/milvus/**'], rules: layer(['api', 'milvus']) },
+  { files: ['src/kube/**'], rules: layer(['api', 'kube']) },
+  { files: ['src/metrics/**'], rules: layer(['api', 'metrics']) },
+  { files: ['src/controller/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'controller']) },
+  { files: ['src/cli/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'controller', 'cli']) },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);
