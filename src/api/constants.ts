@@ -1,0 +1,19 @@
+// Names that are part of the public API. Changing any of them is a breaking change.
+
+export const GROUP = 'milvusload.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const POLICY_KIND = 'CollectionLoadPolicy';
+export const POLICY_PLURAL = 'collectionloadpolicies';
+export const BUDGET_KIND = 'CollectionLoadBudget';
+export const BUDGET_PLURAL = 'collectionloadbudgets';
+
+/** A new value asks for one refresh load of the policy's loaded collections. */
+export const REFRESH_ANNOTATION = `${GROUP}/refresh`;
+/** `"false"` stops all changes for the policy, like `spec.suspend`. */
+export const MANAGED_ANNOTATION = `${GROUP}/managed`;
+/** Added with `deletionPolicy: Release`; removed only after the release succeeded. */
+export const RELEASE_FINALIZER = `${GROUP}/release`;
+
+export const DEFAULT_DATABASE = 'default';

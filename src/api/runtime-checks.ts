@@ -1,0 +1,41 @@
+// Rules that a CRD schema cannot express. They run in the offline `validate`
+// command and in the controller, which turns a failure into the condition
+// Ready=False / reason InvalidSpec on that policy alone.
+import { compileGlob } from './glob.ts';
+import type { PolicySpec } from './policy.ts';
+import type { FieldError } from './validate.ts';
+
+const zoneCache = new Map<string, boolean>();
+
+/** True when the runtime's IANA database knows the zone. */
+export function timeZoneExists(zone: string): boolean {
+  let known = zoneCache.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = true;
+    } catch (e: unknown) {
+      if (!(e instanceof RangeError)) throw e;
+      known = false;
+    }
+    zoneCache.set(zone, known);
+  }
+  return known;
+}
+
+export function checkPolicySpec(spec: PolicySpec): FieldError[] {
+  const out: FieldError[] = [];
+  const zone = spec.schedule?.timeZone;
+  if (zone !== undefined && !timeZoneExists(zone)) {
+    out.push({
+      path: 'spec.schedule.timeZone',
+      type: 'Invalid',
+      message: `Invalid value: ${JSON.stringify(zone)}: not a known IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC`,
+    });
+  }
+  (spec.selector.patterns ?? []).forEach((p, i) => {
+    const compiled = compileGlob(p);
+    if (!compiled.ok) out.push({ path: `spec.selector.patterns[${i}]`, type: 'Invalid', message: `Invalid value: ${JSON.stringify(p)}: ${compiled.error}` });
+  });
+  return out;
+}
