@@ -44,7 +44,14 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['it', 'describe', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true, allowTypedFunctionExpressions: true, allowHigherOrderFunctions: true }],
@@ -72,5 +79,7 @@ export default tseslint.config(
   { files: ['src/metrics/**'], rules: layer(['api', 'metrics']) },
   { files: ['src/controller/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'controller']) },
   { files: ['src/cli/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'controller', 'cli']) },
+  // Tests beside the code may use fixtures and harnesses from test/.
+  { files: ['src/**/*.test.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,8 +1,8 @@
 // Schema pieces both kinds share: conditions, quantities, time stamps.
-import { arr, enumOf, int, obj, quantity, rule, str } from './schema.ts';
+import { arr, enumOf, int, obj, quantity, rule, str, type QuantityNode, type StringNode } from './schema.ts';
 import { parseQuantity } from './quantity.ts';
 
-export const timestamp = (description: string) => str(description, { format: 'date-time', maxLength: 64 });
+export const timestamp = (description: string): StringNode => str(description, { format: 'date-time', maxLength: 64 });
 
 /** metav1.Condition, as the Kubernetes API conventions define it. */
 export const conditionSchema = obj(
@@ -32,7 +32,7 @@ export const conditionsSchema = arr('Standard conditions, one per type.', condit
 });
 
 /** A strictly positive quantity of bytes. */
-export function positiveQuantity(description: string, what: string) {
+export function positiveQuantity(description: string, what: string): QuantityNode {
   return quantity(description, [
     rule<string | number>({
       cel: "type(self) == int ? self > 0 : quantity(self).isGreaterThan(quantity('0'))",

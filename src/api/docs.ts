@@ -39,9 +39,9 @@ function rows(node: Node, path: string, required: boolean, out: string[]): void 
   const def = 'default' in node && node.default !== undefined ? `\`${JSON.stringify(node.default)}\`` : '';
   out.push(`| \`${path}\` | ${typeOf(node)} | ${required ? 'yes' : ''} | ${def} | ${node.description.replaceAll('|', '\\|')} | ${constraints(node)} |`);
   if (node.kind === 'object') {
-    for (const [k, child] of Object.entries(node.properties)) rows(child, `${path}.${k}`, (node.required as readonly string[]).includes(k), out);
+    for (const [k, child] of Object.entries(node.properties)) rows(child, `${path}.${k}`, (node.required).includes(k), out);
   } else if (node.kind === 'array' && node.items.kind === 'object') {
-    for (const [k, child] of Object.entries(node.items.properties)) rows(child, `${path}[].${k}`, (node.items.required as readonly string[]).includes(k), out);
+    for (const [k, child] of Object.entries(node.items.properties)) rows(child, `${path}[].${k}`, (node.items.required).includes(k), out);
   }
 }
 

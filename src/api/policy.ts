@@ -14,7 +14,7 @@ import {
   SECRET_KEY,
   TIME_ZONE,
 } from './patterns.ts';
-import { arr, bool, enumOf, int, obj, rule, str, type Static } from './schema.ts';
+import { arr, bool, enumOf, int, obj, rule, str, type Static, type StringNode } from './schema.ts';
 
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Day = (typeof DAYS)[number];
@@ -25,7 +25,7 @@ export type LoadState = (typeof LOAD_STATES)[number];
 export const COLLECTION_STATES = ['Loaded', 'Loading', 'Released', 'NotFound', 'Deferred', 'Conflict', 'Failed'] as const;
 export type CollectionState = (typeof COLLECTION_STATES)[number];
 
-const secretName = (description: string) =>
+const secretName = (description: string): StringNode =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN, patternHint: 'a Kubernetes object name (lower-case DNS subdomain)' });
 
 const milvusSchema = obj(

@@ -142,5 +142,5 @@ function withoutRequired<T extends { required?: unknown }>(o: T): Omit<T, 'requi
 
 /** Typed rule constructor: `rule<Static<typeof node>>(...)` keeps `check` honest. */
 export function rule<T>(r: Rule<T>): Rule<never> {
-  return r as Rule<never>;
+  return r;
 }
