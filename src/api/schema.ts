@@ -102,7 +102,7 @@ export type Static<N> = N extends StringNode<infer T>
 
 type Opts<N> = Omit<N, 'kind' | 'description' | 'rules'> & { rules?: readonly Rule<never>[] };
 
-export function str<const T extends string = string>(description: string, opts: Opts<StringNode<T>>): StringNode<T> {
+export function str(description: string, opts: Opts<StringNode>): StringNode {
   return { kind: 'string', description, ...opts };
 }
 

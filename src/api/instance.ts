@@ -1,0 +1,32 @@
+// Which Milvus instance a URI names. Policies and budgets are grouped by this
+// key, and it is the controller's work-queue key.
+
+const CLUSTER_SUFFIXES = ['.svc.cluster.local', '.svc.cluster.local.', '.svc'];
+export const DEFAULT_MILVUS_PORT = 19530;
+
+/**
+ * Normalizes a Milvus URI to `host:port`: the scheme does not matter, the port
+ * defaults to 19530, the host is lower-cased, and the in-cluster DNS suffixes
+ * `.svc` / `.svc.cluster.local` are dropped, so `http://milvus.milvus.svc:19530`
+ * and `https://milvus.milvus.svc.cluster.local` are the same instance.
+ * Returns `undefined` for something that is not a URI.
+ */
+export function instanceKey(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch (e: unknown) {
+    if (e instanceof TypeError) return undefined;
+    throw e;
+  }
+  let host = url.hostname.toLowerCase();
+  if (host === '') return undefined;
+  for (const suffix of CLUSTER_SUFFIXES) {
+    if (host.endsWith(suffix)) {
+      host = host.slice(0, -suffix.length);
+      break;
+    }
+  }
+  const port = url.port === '' ? DEFAULT_MILVUS_PORT : Number(url.port);
+  return `${host}:${port}`;
+}

@@ -1,0 +1,56 @@
+// What each policy wants right now, after schedule, suspend and deletion.
+import { MANAGED_ANNOTATION } from '../api/constants.ts';
+import type { LoadState } from '../api/policy.ts';
+import { evaluateSchedule } from '../schedule/evaluate.ts';
+import type { PolicyInput } from './types.ts';
+
+/**
+ * - `strong`: the policy states what it wants (no schedule, or inside a window).
+ * - `weak`: a scheduled policy outside its windows: Released, unless a strong claim says otherwise.
+ * - `onDelete`: a policy being deleted with `deletionPolicy: Release`: release, unless any live policy selects it.
+ * - `none`: takes no part (invalid spec, or deleted with Retain).
+ */
+export type ClaimStrength = 'strong' | 'weak' | 'onDelete' | 'none';
+
+export interface Desire {
+  readonly effective: LoadState;
+  readonly claim: ClaimStrength;
+  /** Suspended or unmanaged: wins or loses like anyone, but never acts. */
+  readonly frozen?: { readonly reason: 'Suspended' | 'Unmanaged'; readonly message: string };
+  readonly nextChange?: number;
+  readonly prewarming: boolean;
+  /** A schedule that cannot be evaluated (should have been caught as a problem). */
+  readonly scheduleError?: string;
+}
+
+export function desireOf(input: PolicyInput, now: number): Desire {
+  const { policy } = input;
+  const spec = policy.spec;
+  const frozen = frozenBy(input);
+  if (policy.metadata.deletionTimestamp) {
+    const releasing = spec.deletionPolicy === 'Release';
+    return { effective: releasing ? 'Released' : (spec.state ?? 'Loaded'), claim: releasing && input.problems.length === 0 ? 'onDelete' : 'none', prewarming: false, ...(frozen ? { frozen } : {}) };
+  }
+  const declared: LoadState = spec.state ?? 'Loaded';
+  if (input.problems.length > 0) return { effective: declared, claim: 'none', prewarming: false };
+  if (!spec.schedule || declared === 'Released') return { effective: declared, claim: 'strong', prewarming: false, ...(frozen ? { frozen } : {}) };
+  const evaluated = evaluateSchedule(spec.schedule, now);
+  if (!evaluated.ok) return { effective: declared, claim: 'none', prewarming: false, scheduleError: evaluated.error };
+  const s = evaluated.value;
+  return {
+    effective: s.active ? 'Loaded' : 'Released',
+    claim: s.active ? 'strong' : 'weak',
+    prewarming: s.prewarming,
+    ...(s.nextChange === undefined ? {} : { nextChange: s.nextChange }),
+    ...(frozen ? { frozen } : {}),
+  };
+}
+
+function frozenBy(input: PolicyInput): Desire['frozen'] {
+  const { policy } = input;
+  if (policy.spec.suspend) return { reason: 'Suspended', message: 'spec.suspend is true: observing only; set it to false to let the operator act' };
+  if (policy.metadata.annotations?.[MANAGED_ANNOTATION] === 'false') {
+    return { reason: 'Unmanaged', message: `annotation ${MANAGED_ANNOTATION}: "false": observing only; remove the annotation to let the operator act` };
+  }
+  return undefined;
+}

@@ -1,0 +1,265 @@
+// plan(policies, budgets, observed, now) -> actions + status drafts, for one
+// Milvus instance. Pure: the same input always gives the same plan, whatever
+// the order of the input lists.
+import { RELEASE_FINALIZER } from '../api/constants.ts';
+import type { CollectionLoadBudget } from '../api/budget.ts';
+import type { CollectionStatus } from '../api/policy.ts';
+import { formatBytes } from '../api/quantity.ts';
+import { admit, effectiveBudget, type Admission, type BudgetCandidate } from './admission.ts';
+import { agrees, orderClaimants, type Claimant } from './arbitrate.ts';
+import { decide, observedEntry, refreshRequested, type Decision } from './decide.ts';
+import { desireOf } from './desire.ts';
+import { estimateOf } from './estimate.ts';
+import { policyRef } from './rank.ts';
+import { selectCollections, type Selection } from './select.ts';
+import type { Action, BudgetDraft, CollectionEntry, ObservedCollection, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
+
+/** How long a policy being deleted waits for an unreachable Milvus before its finalizer is dropped (ADR 0005). */
+export const DEFAULT_DELETION_GRACE_MS = 10 * 60_000;
+
+interface PolicyContext {
+  readonly input: PolicyInput;
+  readonly claimant: Claimant;
+  readonly database: string;
+  readonly selection?: Selection;
+  readonly blockers: PolicyDraft['blockers'];
+}
+
+interface CollectionSlot {
+  readonly key: string;
+  readonly database: string;
+  readonly observationKey: string;
+  readonly observed: ObservedCollection;
+  readonly claimants: Claimant[];
+}
+
+const keyOf = (database: string, collection: string): string => `${database}/${collection}`;
+
+export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = {}): Plan {
+  const contexts = [...input.policies].sort((a, b) => (policyRef(a.policy) < policyRef(b.policy) ? -1 : 1)).map((p) => contextOf(p, input));
+  const slots = collectSlots(contexts);
+  const budget = effectiveBudget(input.budgets);
+  const admission = budget ? admitSlots(budget, slots) : undefined;
+
+  const decisions = new Map<string, Decision>();
+  const actions: Action[] = [];
+  let wakeAt: number | undefined;
+  for (const slot of slots.values()) {
+    const winner = orderClaimants(slot.claimants)[0];
+    if (!winner) continue;
+    const decision = decide({
+      winner,
+      observed: slot.observed,
+      observationKey: slot.observationKey,
+      database: slot.database,
+      estimate: estimateOf(winner.policy, slot.observed),
+      deferral: admission?.deferred.get(slot.key),
+      previous: previousEntry(winner, slot.observed.name),
+      now: input.now,
+    });
+    decisions.set(slot.key, decision);
+    if (decision.action) actions.push(decision.action);
+    if (decision.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, decision.wakeAt);
+  }
+
+  const policies = contexts.map((ctx) => draftFor(ctx, slots, decisions, actions));
+  for (const ctx of contexts) {
+    const next = ctx.claimant.desire.nextChange;
+    if (next !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, next);
+    actions.push(...finalizerActions(ctx, actions, input.now, settings.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS));
+  }
+  const fullyObserved = contexts.every((c) => c.selection !== undefined || c.blockers.every((b) => b.reason === 'InvalidSpec'));
+  return {
+    actions,
+    policies,
+    budgets: budgetDrafts(input.budgets, budget, admission, fullyObserved),
+    loading: [...decisions.values()].some((d) => d.entry.state === 'Loading'),
+    ...(wakeAt === undefined ? {} : { wakeAt }),
+  };
+}
+
+function contextOf(input: PolicyInput, plan: PlanInput): PolicyContext {
+  const { policy } = input;
+  const desire = desireOf(input, plan.now);
+  const claimant: Claimant = { ref: policyRef(policy), policy, desire };
+  const database = policy.spec.milvus.database ?? 'default';
+  const blockers: { reason: string; message: string; degraded: boolean }[] = [];
+  if (input.problems.length > 0) blockers.push({ reason: 'InvalidSpec', message: `${input.problems.join('; ')}`, degraded: true });
+  if (desire.scheduleError) blockers.push({ reason: 'InvalidSpec', message: desire.scheduleError, degraded: true });
+  if (input.connectionFailure) blockers.push({ ...input.connectionFailure, degraded: true });
+  const observed = plan.observed.get(input.observationKey);
+  if (blockers.length === 0 && observed && !observed.ok) blockers.push({ reason: observed.reason, message: observed.message, degraded: true });
+  if (blockers.length === 0 && !observed) blockers.push({ reason: 'NotObserved', message: `database ${database} was not observed in this pass; it will be on the next`, degraded: false });
+  const selection = blockers.length === 0 && observed?.ok ? selectCollections(policy, observed.collections) : undefined;
+  return { input, claimant, database, blockers, ...(selection ? { selection } : {}) };
+}
+
+function collectSlots(contexts: readonly PolicyContext[]): Map<string, CollectionSlot> {
+  const slots = new Map<string, CollectionSlot>();
+  for (const ctx of contexts) {
+    for (const c of ctx.selection?.present ?? []) {
+      const key = keyOf(ctx.database, c.name);
+      let slot = slots.get(key);
+      if (!slot) {
+        slot = { key, database: ctx.database, observationKey: ctx.input.observationKey, observed: c, claimants: [] };
+        slots.set(key, slot);
+      }
+      slot.claimants.push(ctx.claimant);
+    }
+  }
+  return slots;
+}
+
+function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, CollectionSlot>): Admission {
+  const candidates: BudgetCandidate[] = [];
+  for (const slot of slots.values()) {
+    const winner = orderClaimants(slot.claimants)[0];
+    if (!winner || winner.desire.effective !== 'Loaded' || winner.desire.claim !== 'strong') continue;
+    const incumbent = isIncumbent(winner, slot.observed);
+    candidates.push({
+      key: slot.key,
+      database: slot.database,
+      collection: slot.observed.name,
+      winner,
+      estimate: estimateOf(winner.policy, slot.observed),
+      incumbent,
+      frozen: winner.desire.frozen !== undefined,
+    });
+  }
+  return admit(budget, candidates);
+}
+
+function isIncumbent(winner: Claimant, o: ObservedCollection): boolean {
+  const parts = winner.policy.spec.partitions ?? [];
+  if (parts.length > 0 && o.partitions) return parts.some((p) => (o.partitions?.get(p)?.loadState ?? 'NotLoad') !== 'NotLoad');
+  return o.loadState !== 'NotLoad';
+}
+
+function previousEntry(c: Claimant, name: string): CollectionStatus | undefined {
+  return c.policy.status?.collections?.find((e) => e.name === name);
+}
+
+function loserEntry(self: Claimant, winner: Claimant, winnerEntry: CollectionEntry, o: ObservedCollection): CollectionEntry {
+  if (self.desire.claim === 'weak') {
+    return observedEntry(o, 'HeldByOtherPolicy', `outside this policy's schedule windows; policy ${winner.ref} decides this collection now`);
+  }
+  if (self.desire.claim === 'onDelete' || self.desire.claim === 'none') {
+    return observedEntry(o, 'HeldByOtherPolicy', `policy ${winner.ref} still wants this collection ${winner.desire.effective.toLowerCase()}; left as it is`);
+  }
+  if (agrees(self, winner)) return { ...winnerEntry, message: `${winnerEntry.message} (shared with policy ${winner.ref})` };
+  return {
+    name: o.name,
+    state: 'Conflict',
+    reason: 'Conflict',
+    message: `policy ${winner.ref} (priority ${winner.policy.spec.priority ?? 0}) also selects this collection and wins: it wants ${winner.desire.effective}${
+      winner.desire.effective === 'Loaded' && self.desire.effective === 'Loaded' ? ' with other load options or partitions' : ''
+    }; raise this policy's priority or narrow one of the selectors`,
+  };
+}
+
+function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>, decisions: ReadonlyMap<string, Decision>, actions: readonly Action[]): PolicyDraft {
+  const ref = ctx.claimant.ref;
+  const base = {
+    ref,
+    policy: ctx.input.policy,
+    effectiveState: ctx.claimant.desire.effective,
+    blockers: ctx.blockers,
+    actionCount: actions.filter((a) => (a.kind === 'load' || a.kind === 'release') && a.policy === ref).length,
+    ...(ctx.claimant.desire.nextChange === undefined ? {} : { nextScheduleChange: ctx.claimant.desire.nextChange }),
+    ...(ctx.claimant.desire.frozen ? { frozen: ctx.claimant.desire.frozen } : {}),
+  };
+  if (!ctx.selection) return { ...base, ...(ctx.input.policy.status?.refreshedValue ? { refreshedValue: ctx.input.policy.status.refreshedValue } : {}) };
+  const entries: CollectionEntry[] = [];
+  let refreshed = false;
+  for (const c of ctx.selection.present) {
+    const key = keyOf(ctx.database, c.name);
+    const slot = slots.get(key);
+    const winner = slot ? orderClaimants(slot.claimants)[0] : undefined;
+    const decision = decisions.get(key);
+    if (!slot || !winner || !decision) continue;
+    if (winner.ref === ref) {
+      entries.push(decision.entry);
+      refreshed ||= decision.refreshing === true;
+    } else entries.push(loserEntry(ctx.claimant, winner, decision.entry, slot.observed));
+  }
+  for (const name of ctx.selection.missing) {
+    entries.push({ name, state: 'NotFound', reason: 'CollectionNotFound', message: `no collection ${name} in database ${ctx.database}; create it or fix spec.selector.names` });
+  }
+  const requested = refreshRequested({ winner: ctx.claimant });
+  const refreshedValue = refreshed || (requested !== undefined && !entries.some((e) => e.state === 'Loaded' || e.state === 'Loading')) ? requested : ctx.input.policy.status?.refreshedValue;
+  return { ...base, entries, ...(refreshedValue ? { refreshedValue } : {}) };
+}
+
+function finalizerActions(ctx: PolicyContext, planned: readonly Action[], now: number, graceMs: number): Action[] {
+  const { policy } = ctx.input;
+  const ref = ctx.claimant.ref;
+  const has = policy.metadata.finalizers?.includes(RELEASE_FINALIZER) ?? false;
+  const wantsRelease = policy.spec.deletionPolicy === 'Release';
+  if (!policy.metadata.deletionTimestamp) {
+    if (wantsRelease && !has) return [{ kind: 'addFinalizer', policy: ref }];
+    if (!wantsRelease && has) return [{ kind: 'removeFinalizer', policy: ref }];
+    return [];
+  }
+  if (!has) return [];
+  if (!wantsRelease || ctx.input.problems.length > 0) return [{ kind: 'removeFinalizer', policy: ref }];
+  if (!ctx.selection) {
+    // Milvus cannot be reached: give up after the grace period, so a Milvus
+    // that is gone for good does not hold the object in deletion forever.
+    const deleting = Date.parse(policy.metadata.deletionTimestamp);
+    const gone = ctx.blockers.some((b) => b.reason === 'MilvusUnavailable' || b.reason === 'DatabaseNotFound');
+    if (ctx.blockers.some((b) => b.reason === 'DatabaseNotFound')) return [{ kind: 'removeFinalizer', policy: ref }];
+    return gone && !Number.isNaN(deleting) && now - deleting >= graceMs ? [{ kind: 'removeFinalizer', policy: ref }] : [];
+  }
+  const stillReleasing = planned.some((a) => a.kind === 'release' && a.policy === ref);
+  return stillReleasing ? [] : [{ kind: 'removeFinalizer', policy: ref }];
+}
+
+function budgetDrafts(all: readonly CollectionLoadBudget[], effective: CollectionLoadBudget | undefined, admission: Admission | undefined, fullyObserved: boolean): BudgetDraft[] {
+  return [...all]
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+    .map((b): BudgetDraft => {
+      if (b !== effective) {
+        return {
+          name: b.metadata.name,
+          status: {
+            limitBytes: 0,
+            usedBytes: 0,
+            used: '0',
+            loadedCollections: 0,
+            deferredCount: 0,
+            deferred: [],
+            overBudget: false,
+            ready: { status: false, reason: 'DuplicateBudget', message: `budget ${effective?.metadata.name ?? '?'} is older and applies to the same Milvus instance; delete one of them` },
+          },
+        };
+      }
+      if (!admission || !fullyObserved) return { name: b.metadata.name };
+      const deferred = [...admission.deferred.values()];
+      return {
+        name: b.metadata.name,
+        status: {
+          limitBytes: admission.limitBytes,
+          usedBytes: admission.usedBytes,
+          used: formatBytes(admission.usedBytes),
+          loadedCollections: admission.admitted.size,
+          deferredCount: deferred.length,
+          deferred: deferred.slice(0, 50).map((d) => ({
+            policy: d.candidate.winner.ref,
+            database: d.candidate.database,
+            collection: d.candidate.collection,
+            reason: d.reason,
+            ...(d.candidate.estimate ? { memoryBytes: d.candidate.estimate.bytes } : {}),
+          })),
+          overBudget: deferred.length > 0,
+          ready: {
+            status: true,
+            reason: deferred.length > 0 ? 'Deferring' : 'WithinBudget',
+            message:
+              deferred.length > 0
+                ? `${formatBytes(admission.usedBytes)} of ${formatBytes(admission.limitBytes)} admitted; ${deferred.length} collection(s) deferred`
+                : `${formatBytes(admission.usedBytes)} of ${formatBytes(admission.limitBytes)} admitted`,
+          },
+        },
+      };
+    });
+}

@@ -1,0 +1,39 @@
+// Which collections a policy selects, given what its database holds.
+import { compileGlob } from '../api/glob.ts';
+import type { CollectionLoadPolicy } from '../api/policy.ts';
+import type { ObservedCollection } from './types.ts';
+
+export interface Selection {
+  /** Selected and present in Milvus, sorted by name. */
+  readonly present: readonly ObservedCollection[];
+  /** Named in `selector.names` but absent, sorted. */
+  readonly missing: readonly string[];
+}
+
+const globCache = new Map<string, RegExp | undefined>();
+
+function globRegex(glob: string): RegExp | undefined {
+  if (!globCache.has(glob)) {
+    const c = compileGlob(glob);
+    globCache.set(glob, c.ok ? c.regex : undefined);
+  }
+  return globCache.get(glob);
+}
+
+export function selectCollections(policy: CollectionLoadPolicy, collections: ReadonlyMap<string, ObservedCollection>): Selection {
+  const chosen = new Map<string, ObservedCollection>();
+  const missing: string[] = [];
+  for (const name of policy.spec.selector.names ?? []) {
+    const c = collections.get(name);
+    if (c) chosen.set(name, c);
+    else missing.push(name);
+  }
+  const regexes = (policy.spec.selector.patterns ?? []).map(globRegex).filter((r): r is RegExp => r !== undefined);
+  if (regexes.length > 0) {
+    for (const [name, c] of collections) {
+      if (!chosen.has(name) && regexes.some((r) => r.test(name))) chosen.set(name, c);
+    }
+  }
+  const present = [...chosen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { present, missing: [...new Set(missing)].sort() };
+}

@@ -1,0 +1,184 @@
+// Renders status from a draft: rebuilt from observation on every pass, with
+// lastTransitionTime moved only when a state or condition status flips.
+import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
+import type { CollectionState, CollectionStatus, PolicyStatus } from '../api/policy.ts';
+import type { BudgetDraft, CollectionEntry, PolicyDraft } from './types.ts';
+
+export const MAX_STATUS_COLLECTIONS = 100;
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+/** Like meta.SetStatusCondition: lastTransitionTime moves only when status flips. */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly Omit<Condition, 'lastTransitionTime'>[], now: string): Condition[] {
+  return next.map((c) => {
+    const prev = previous?.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now };
+  });
+}
+
+const SEVERITY: Readonly<Record<CollectionState, number>> = { Failed: 0, NotFound: 1, Conflict: 2, Deferred: 3, Loading: 4, Released: 5, Loaded: 6 };
+
+function byProblemThenName(a: CollectionEntry, b: CollectionEntry): number {
+  return SEVERITY[a.state] - SEVERITY[b.state] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+type Summary = NonNullable<PolicyStatus['summary']>;
+
+function summarize(entries: readonly CollectionEntry[]): Summary {
+  const s: Summary = { matched: entries.length, loaded: 0, loading: 0, released: 0, notFound: 0, failed: 0, deferred: 0, conflict: 0 };
+  for (const e of entries) {
+    if (e.state === 'Loaded') s.loaded = (s.loaded ?? 0) + 1;
+    else if (e.state === 'Loading') s.loading = (s.loading ?? 0) + 1;
+    else if (e.state === 'Released') s.released = (s.released ?? 0) + 1;
+    else if (e.state === 'NotFound') s.notFound = (s.notFound ?? 0) + 1;
+    else if (e.state === 'Failed') s.failed = (s.failed ?? 0) + 1;
+    else if (e.state === 'Deferred') s.deferred = (s.deferred ?? 0) + 1;
+    else s.conflict = (s.conflict ?? 0) + 1;
+  }
+  return s;
+}
+
+function first(entries: readonly CollectionEntry[], state: CollectionState): CollectionEntry | undefined {
+  return entries.find((e) => e.state === state);
+}
+
+function countOf(entries: readonly CollectionEntry[], state: CollectionState): number {
+  return entries.filter((e) => e.state === state).length;
+}
+
+type Verdict = { status: boolean; reason: string; message: string };
+
+const more = (n: number): string => (n > 1 ? ` (and ${n - 1} more)` : '');
+
+function readiness(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+  const blocker = draft.blockers[0];
+  if (blocker) return { status: false, reason: blocker.reason, message: blocker.message };
+  const failed = first(entries, 'Failed');
+  if (failed) return { status: false, reason: failed.reason, message: `${failed.name}: ${failed.message}${more(countOf(entries, 'Failed'))}` };
+  const missing = first(entries, 'NotFound');
+  if (missing) return { status: false, reason: missing.reason, message: `${missing.name}: ${missing.message}${more(countOf(entries, 'NotFound'))}` };
+  const conflict = first(entries, 'Conflict');
+  if (conflict) return { status: false, reason: 'Conflict', message: `${conflict.name}: ${conflict.message}${more(countOf(entries, 'Conflict'))}` };
+  const deferred = first(entries, 'Deferred');
+  if (deferred) return { status: false, reason: deferred.reason, message: `${deferred.name}: ${deferred.message}${more(countOf(entries, 'Deferred'))}` };
+  const own = entries.filter((e) => e.reason !== 'HeldByOtherPolicy');
+  const loaded = countOf(entries, 'Loaded');
+  if (countOf(entries, 'Loading') > 0) return { status: false, reason: 'Loading', message: `${loaded} of ${entries.length} collections loaded` };
+  if (entries.length === 0) {
+    return { status: false, reason: 'NothingSelected', message: 'no collection matches spec.selector yet; matching collections are picked up when they are created' };
+  }
+  const mismatch = own.find((e) => (draft.effectiveState === 'Loaded' ? e.state !== 'Loaded' : e.state !== 'Released'));
+  if (mismatch) {
+    const why = draft.frozen ? draft.frozen.message : 'waiting for the next reconcile';
+    return { status: false, reason: draft.frozen?.reason ?? 'Pending', message: `${mismatch.name} is ${mismatch.state}, want ${draft.effectiveState}: ${why}` };
+  }
+  return draft.effectiveState === 'Loaded'
+    ? { status: true, reason: 'Loaded', message: `${loaded} of ${entries.length} collections loaded` }
+    : { status: true, reason: 'Released', message: `${entries.length} collections released${draft.nextScheduleChange ? ' (outside the schedule windows)' : ''}` };
+}
+
+function progressing(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+  const loading = countOf(entries, 'Loading');
+  if (loading > 0) return { status: true, reason: 'Loading', message: `${loading} collection(s) loading` };
+  if (draft.actionCount > 0) return { status: true, reason: 'Applying', message: `${draft.actionCount} change(s) sent to Milvus` };
+  return { status: false, reason: 'Idle', message: 'nothing left to do' };
+}
+
+function degraded(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+  const blocker = draft.blockers.find((b) => b.degraded);
+  if (blocker) return { status: true, reason: blocker.reason, message: blocker.message };
+  const failed = first(entries, 'Failed');
+  if (failed) return { status: true, reason: failed.reason, message: `${failed.name}: ${failed.message}` };
+  return { status: false, reason: 'AsExpected', message: 'no errors' };
+}
+
+function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly CollectionStatus[] | undefined, now: string): CollectionStatus[] {
+  const prev = new Map((previous ?? []).map((e) => [e.name, e]));
+  return [...entries]
+    .sort(byProblemThenName)
+    .slice(0, MAX_STATUS_COLLECTIONS)
+    .map((e) => {
+      const p = prev.get(e.name);
+      return { ...e, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
+    });
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatus {
+  const nowIso = iso(now);
+  const previous = draft.policy.status;
+  const generation = draft.policy.metadata.generation ?? 0;
+  const entries = draft.entries;
+  const known = entries ?? [];
+  const verdicts: [string, Verdict][] = [
+    ['Ready', readiness(draft, known)],
+    ['Progressing', progressing(draft, known)],
+    ['Degraded', degraded(draft, known)],
+  ];
+  if (draft.frozen) verdicts.push(['Suspended', { status: true, reason: draft.frozen.reason, message: draft.frozen.message }]);
+  const conditions = mergeConditions(
+    previous?.conditions as Condition[] | undefined,
+    verdicts.map(([type, v]) => ({ type, status: v.status ? 'True' : 'False', reason: v.reason, message: v.message, observedGeneration: generation })),
+    nowIso,
+  );
+  const status: PolicyStatus = { observedGeneration: generation, effectiveState: draft.effectiveState, conditions };
+  if (draft.nextScheduleChange !== undefined) status.nextScheduleChange = iso(draft.nextScheduleChange);
+  if (draft.refreshedValue !== undefined) status.refreshedValue = draft.refreshedValue;
+  if (entries) {
+    const summary = summarize(entries);
+    status.lastSyncTime = nowIso;
+    status.summary = summary;
+    status.loadedSummary = `${summary.loaded ?? 0}/${summary.matched ?? 0}`;
+    status.collections = entriesToStatus(entries, previous?.collections, nowIso);
+    if (entries.length > MAX_STATUS_COLLECTIONS) status.collectionsOmitted = entries.length - MAX_STATUS_COLLECTIONS;
+  } else if (previous) {
+    // Milvus could not be observed: keep the last known picture, say so in conditions.
+    for (const k of ['lastSyncTime', 'summary', 'loadedSummary', 'collections', 'collectionsOmitted'] as const) {
+      if (previous[k] !== undefined) Object.assign(status, { [k]: previous[k] });
+    }
+  }
+  return status;
+}
+
+export function renderBudgetStatus(budget: CollectionLoadBudget, draft: BudgetDraft, now: number): BudgetStatus | undefined {
+  const s = draft.status;
+  if (!s) return undefined;
+  const nowIso = iso(now);
+  const generation = budget.metadata.generation ?? 0;
+  const { ready, overBudget, ...rest } = s;
+  const conditions = mergeConditions(
+    budget.status?.conditions as Condition[] | undefined,
+    [
+      { type: 'Ready', status: ready.status ? 'True' : 'False', reason: ready.reason, message: ready.message, observedGeneration: generation },
+      {
+        type: 'OverBudget',
+        status: overBudget ? 'True' : 'False',
+        reason: overBudget ? 'CollectionsDeferred' : 'AllAdmitted',
+        message: overBudget ? `${s.deferredCount ?? 0} collection(s) wait for room` : 'every collection that should be loaded fits',
+        observedGeneration: generation,
+      },
+    ],
+    nowIso,
+  );
+  return { observedGeneration: generation, ...rest, conditions };
+}
+
+/** Replaces planned entries with what actually happened when a Milvus call failed. */
+export function withActionFailures(draft: PolicyDraft, failures: ReadonlyMap<string, { reason: string; message: string }>, refreshFailed: boolean): PolicyDraft {
+  if (failures.size === 0 && !refreshFailed) return draft;
+  const entries = draft.entries?.map((e) => {
+    const f = failures.get(e.name);
+    return f ? { name: e.name, state: 'Failed' as const, reason: f.reason, message: f.message } : e;
+  });
+  const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
+  const { refreshedValue: _dropped, ...rest } = draft;
+  return { ...rest, ...(entries ? { entries } : {}), ...(refreshedValue ? { refreshedValue } : {}) };
+}

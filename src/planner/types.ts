@@ -1,0 +1,147 @@
+// The planner's inputs and outputs. The planner is a pure function of these:
+// no I/O, no clock, no randomness (STYLE §1).
+import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
+import type { CollectionLoadPolicy, CollectionState, LoadState, PolicyStatus } from '../api/policy.ts';
+
+export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
+
+export interface ObservedPartition {
+  readonly loadState: ObservedLoadState;
+  readonly progress: number;
+}
+
+/** What Milvus reported for one collection in one pass. */
+export interface ObservedCollection {
+  readonly name: string;
+  readonly loadState: ObservedLoadState;
+  /** 0-100. */
+  readonly progress: number;
+  /** Replicas in Milvus, when the server reports them (Lite does not). */
+  readonly replicas?: number;
+  readonly resourceGroups?: readonly string[];
+  /** Sum of loaded segments' `mem_size`, all replicas; only while loaded. */
+  readonly measuredBytes?: number;
+  /** rows × bytes per row × index factor, one replica (see docs/budgets.md). */
+  readonly schemaBytes?: number;
+  /** Present only for collections a policy acts on by partition. */
+  readonly partitions?: ReadonlyMap<string, ObservedPartition>;
+}
+
+export interface ObservationFailure {
+  /** CamelCase reason for conditions, e.g. `MilvusUnavailable`, `AuthenticationFailed`, `DatabaseNotFound`. */
+  readonly reason: string;
+  /** What is wrong and what to do. Never contains credentials. */
+  readonly message: string;
+}
+
+export type ObservedDatabase =
+  | { readonly ok: true; readonly collections: ReadonlyMap<string, ObservedCollection> }
+  | ({ readonly ok: false } & ObservationFailure);
+
+export interface PolicyInput {
+  /** Validated and defaulted. */
+  readonly policy: CollectionLoadPolicy;
+  /** Run-time spec problems (unknown time zone, bad glob, unreadable Secret...); non-empty => InvalidSpec, no claims. */
+  readonly problems: readonly string[];
+  /** A failure that prevents observing for this policy at all (e.g. its credentials Secret is missing). */
+  readonly connectionFailure?: ObservationFailure;
+  /** Key of this policy's database observation in `PlanInput.observed` (credentials + database). */
+  readonly observationKey: string;
+}
+
+export interface PlanInput {
+  /** Normalized `host:port` of the Milvus instance. */
+  readonly instance: string;
+  readonly policies: readonly PolicyInput[];
+  /** Budgets whose `milvusUri` normalizes to `instance`. */
+  readonly budgets: readonly CollectionLoadBudget[];
+  readonly observed: ReadonlyMap<string, ObservedDatabase>;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
+
+export interface LoadOptions {
+  readonly replicas: number;
+  readonly resourceGroups: readonly string[];
+  readonly fields: readonly string[];
+  readonly skipDynamicField: boolean;
+}
+
+export type LoadReason = 'Declared' | 'Drift' | 'Reconfigure' | 'Refresh' | 'ScheduleOpened';
+export type ReleaseReason = 'Declared' | 'Drift' | 'ScheduleClosed' | 'Preempted' | 'OverBudget' | 'PolicyDeleted';
+
+interface ActionBase {
+  /** `namespace/name` of the policy the action is for (the winner). */
+  readonly policy: string;
+  readonly observationKey: string;
+  readonly database: string;
+  readonly collection: string;
+  /** Act on these partitions only. */
+  readonly partitions?: readonly string[];
+}
+
+export interface LoadAction extends ActionBase {
+  readonly kind: 'load';
+  readonly options: LoadOptions;
+  readonly refresh: boolean;
+  readonly reason: LoadReason;
+}
+
+export interface ReleaseAction extends ActionBase {
+  readonly kind: 'release';
+  readonly reason: ReleaseReason;
+}
+
+export interface FinalizerAction {
+  readonly kind: 'addFinalizer' | 'removeFinalizer';
+  readonly policy: string;
+}
+
+export type MilvusAction = LoadAction | ReleaseAction;
+export type Action = MilvusAction | FinalizerAction;
+
+/** One selected collection, as the status will show it (before lastTransitionTime is resolved). */
+export interface CollectionEntry {
+  readonly name: string;
+  readonly state: CollectionState;
+  readonly reason: string;
+  readonly message: string;
+  readonly progress?: number;
+  readonly replicas?: number;
+  readonly memoryBytes?: number;
+  readonly memorySource?: 'Spec' | 'Measured' | 'Schema';
+}
+
+/** Everything needed to render one policy's status; the controller amends entries with action results first. */
+export interface PolicyDraft {
+  readonly ref: string;
+  readonly policy: CollectionLoadPolicy;
+  readonly effectiveState: LoadState;
+  readonly nextScheduleChange?: number;
+  /** Problems that make the whole policy not Ready, most severe first. */
+  readonly blockers: readonly { readonly reason: string; readonly message: string; readonly degraded: boolean }[];
+  /** Undefined when Milvus could not be observed: the previous list is kept as last known. */
+  readonly entries?: readonly CollectionEntry[];
+  readonly frozen?: { readonly reason: 'Suspended' | 'Unmanaged'; readonly message: string };
+  readonly refreshedValue?: string;
+  /** Milvus actions planned for this policy (for Progressing). */
+  readonly actionCount: number;
+}
+
+export interface BudgetDraft {
+  readonly name: string;
+  /** Undefined when the status must be left as it is (instance not fully observed). */
+  readonly status?: Omit<BudgetStatus, 'conditions'> & { readonly ready: { status: boolean; reason: string; message: string }; readonly overBudget: boolean };
+}
+
+export interface Plan {
+  readonly actions: readonly Action[];
+  readonly policies: readonly PolicyDraft[];
+  readonly budgets: readonly BudgetDraft[];
+  /** Earliest instant a time-based change is due (schedule flip, load timeout); the controller requeues then. */
+  readonly wakeAt?: number;
+  /** Something is loading: poll progress soon. */
+  readonly loading: boolean;
+}
+
+export type { PolicyStatus };
