@@ -7,7 +7,7 @@ import { parseQuantity } from '../api/quantity.ts';
 import { INCUMBENT_SLACK } from './admission.ts';
 import { plan } from './plan.ts';
 import { renderPolicyStatus } from './status.ts';
-import { budget, coll, db, describeActions, input, milvusActions, observationKey, policy, T0 } from './testkit.ts';
+import { budget, coll, db, describeActions, input, milvusActions, policy, T0 } from './testkit.ts';
 import type { ObservedCollection, ObservedDatabase, Plan, PlanInput } from './types.ts';
 
 const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'x0', 'x1'];

@@ -125,7 +125,7 @@ export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatu
   ];
   if (draft.frozen) verdicts.push(['Suspended', { status: true, reason: draft.frozen.reason, message: draft.frozen.message }]);
   const conditions = mergeConditions(
-    previous?.conditions as Condition[] | undefined,
+    previous?.conditions,
     verdicts.map(([type, v]) => ({ type, status: v.status ? 'True' : 'False', reason: v.reason, message: v.message, observedGeneration: generation })),
     nowIso,
   );
@@ -155,7 +155,7 @@ export function renderBudgetStatus(budget: CollectionLoadBudget, draft: BudgetDr
   const generation = budget.metadata.generation ?? 0;
   const { ready, overBudget, ...rest } = s;
   const conditions = mergeConditions(
-    budget.status?.conditions as Condition[] | undefined,
+    budget.status?.conditions,
     [
       { type: 'Ready', status: ready.status ? 'True' : 'False', reason: ready.reason, message: ready.message, observedGeneration: generation },
       {

@@ -19,24 +19,24 @@ const berlinOffice: ScheduleSpec = { timeZone: 'Europe/Berlin', windows: [{ days
 
 describe('zone conversion', () => {
   it('maps wall time to instants across offsets', () => {
-    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', 2026, 1, 15, 7, 30)), '2026-01-15T06:30:00.000Z');
-    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', 2026, 7, 15, 7, 30)), '2026-07-15T05:30:00.000Z');
-    assert.equal(iso(zonedWallTimeToInstant('America/New_York', 2026, 7, 15, 9, 0)), '2026-07-15T13:00:00.000Z');
-    assert.equal(iso(zonedWallTimeToInstant('UTC', 2026, 2, 28, 23, 59)), '2026-02-28T23:59:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', { y: 2026, m: 1, d: 15, hh: 7, mm: 30 })), '2026-01-15T06:30:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', { y: 2026, m: 7, d: 15, hh: 7, mm: 30 })), '2026-07-15T05:30:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('America/New_York', { y: 2026, m: 7, d: 15, hh: 9, mm: 0 })), '2026-07-15T13:00:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('UTC', { y: 2026, m: 2, d: 28, hh: 23, mm: 59 })), '2026-02-28T23:59:00.000Z');
   });
 
   it('a wall time in the spring-forward gap is the first instant after it', () => {
     // Berlin 2026-03-29: 02:00 CET -> 03:00 CEST at 01:00Z.
-    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', 2026, 3, 29, 2, 30)), '2026-03-29T01:00:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', { y: 2026, m: 3, d: 29, hh: 2, mm: 30 })), '2026-03-29T01:00:00.000Z');
     // New York 2026-03-08: 02:00 EST -> 03:00 EDT at 07:00Z.
-    assert.equal(iso(zonedWallTimeToInstant('America/New_York', 2026, 3, 8, 2, 15)), '2026-03-08T07:00:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('America/New_York', { y: 2026, m: 3, d: 8, hh: 2, mm: 15 })), '2026-03-08T07:00:00.000Z');
   });
 
   it('a wall time in the repeated hour is its first occurrence', () => {
     // Berlin 2026-10-25: 03:00 CEST -> 02:00 CET at 01:00Z; 02:30 happens at 00:30Z and 01:30Z.
-    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', 2026, 10, 25, 2, 30)), '2026-10-25T00:30:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('Europe/Berlin', { y: 2026, m: 10, d: 25, hh: 2, mm: 30 })), '2026-10-25T00:30:00.000Z');
     // New York 2026-11-01: 01:30 happens at 05:30Z (EDT) and 06:30Z (EST).
-    assert.equal(iso(zonedWallTimeToInstant('America/New_York', 2026, 11, 1, 1, 30)), '2026-11-01T05:30:00.000Z');
+    assert.equal(iso(zonedWallTimeToInstant('America/New_York', { y: 2026, m: 11, d: 1, hh: 1, mm: 30 })), '2026-11-01T05:30:00.000Z');
   });
 });
 

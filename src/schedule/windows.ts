@@ -28,15 +28,15 @@ export function windowIntervals(zone: string, windows: readonly WindowSpec[], or
       const days = w.days ?? [];
       if (days.length > 0 && !days.some((day) => DAY_INDEX[day] === date.weekday)) continue;
       const [sh, sm] = parseClock(w.start);
-      const start = zonedWallTimeToInstant(zone, date.y, date.m, date.d, sh, sm);
+      const start = zonedWallTimeToInstant(zone, { y: date.y, m: date.m, d: date.d, hh: sh, mm: sm });
       let end: number;
       if (w.end === '24:00') {
         const next = addDays(date.y, date.m, date.d, 1);
-        end = zonedWallTimeToInstant(zone, next.y, next.m, next.d, 0, 0);
+        end = zonedWallTimeToInstant(zone, { y: next.y, m: next.m, d: next.d, hh: 0, mm: 0 });
       } else {
         const [eh, em] = parseClock(w.end);
         const next = w.end < w.start ? addDays(date.y, date.m, date.d, 1) : date;
-        end = zonedWallTimeToInstant(zone, next.y, next.m, next.d, eh, em);
+        end = zonedWallTimeToInstant(zone, { y: next.y, m: next.m, d: next.d, hh: eh, mm: em });
       }
       // A window that lies wholly inside a DST gap has no instants.
       if (end > start) out.push({ start, end });

@@ -50,11 +50,11 @@ const cache = new Map<string, number>();
 const CACHE_LIMIT = 100_000;
 
 /** The instant a wall-clock time names in `zone` (gap: first valid instant after; overlap: first occurrence). */
-export function zonedWallTimeToInstant(zone: string, y: number, m: number, d: number, hh: number, mm: number): number {
-  const key = `${zone}|${y}|${m}|${d}|${hh}|${mm}`;
+export function zonedWallTimeToInstant(zone: string, wall: WallTime): number {
+  const key = `${zone}|${wall.y}|${wall.m}|${wall.d}|${wall.hh}|${wall.mm}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const result = convert(zone, { y, m, d, hh, mm });
+  const result = convert(zone, wall);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, result);
   return result;

@@ -1,0 +1,135 @@
+// Child processes the harness starts: each in its own process group, with the
+// tail of its output kept for error messages, stopped SIGTERM-then-SIGKILL,
+// and killed when the test process exits so nothing is left running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+  readonly exited: Promise<number | null>;
+  isRunning(): boolean;
+  /** Last lines of stdout+stderr. */
+  tail(lines?: number): string;
+  /** SIGTERM to the group, SIGKILL after `graceMs`. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL to the group at once. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const c of live) killGroup(c, 'SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const c of live) killGroup(c, 'SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Also append all output to this file. */
+  logFile?: string;
+}
+
+export function spawnManaged(name: string, command: string, args: readonly string[], opts: SpawnOptions = {}): ManagedProcess {
+  hookExit();
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  const ring: string[] = [];
+  let log: WriteStream | undefined;
+  if (opts.logFile) log = createWriteStream(opts.logFile, { flags: 'a' });
+  const onData = (chunk: Buffer): void => {
+    log?.write(chunk);
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      ring.push(line);
+      if (ring.length > 200) ring.shift();
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let running = true;
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      running = false;
+      live.delete(child);
+      log?.end();
+      resolve(code);
+    });
+    child.on('error', (err) => {
+      ring.push(`spawn error: ${err.message}`);
+      running = false;
+      live.delete(child);
+      resolve(-1);
+    });
+  });
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    if (!running) return;
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    // Grandchildren in the group may outlive the leader; make sure they go too.
+    killGroup(child, 'SIGKILL');
+  };
+  return {
+    name,
+    pid: child.pid ?? -1,
+    exited,
+    isRunning: () => running,
+    tail: (lines = 20) => ring.slice(-lines).join('\n'),
+    stop,
+    kill: async () => {
+      if (!running) return;
+      killGroup(child, 'SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls `ready` until it returns true, the deadline passes, or the process dies (then the error carries its output). */
+export async function waitUntilReady(proc: ManagedProcess, what: string, ready: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!proc.isRunning()) throw new Error(`${proc.name} exited before ${what} was ready; its last output:\n${proc.tail()}`);
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      await proc.stop(2000);
+      throw new Error(`${what} was not ready after ${timeoutMs} ms; ${proc.name}'s last output:\n${proc.tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Peak resident memory of a process in bytes (VmHWM), or undefined when it is gone. */
+export async function peakRss(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
