@@ -124,7 +124,7 @@ function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): P
   });
 }
 
-export async function startKube(opts: { dir?: string } = {}): Promise<KubeEnv> {
+export async function startKube(opts: { dir?: string; persistent?: boolean } = {}): Promise<KubeEnv> {
   const assets = await locateKubeAssets();
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'mlo-kube-')));
   await mkdir(join(dir, 'etcd'), { recursive: true });
@@ -144,7 +144,7 @@ export async function startKube(opts: { dir?: string } = {}): Promise<KubeEnv> {
       `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
       '--unsafe-no-fsync=true',
       '--log-level=warn',
-    ], { logFile: join(dir, 'etcd.log') });
+    ], { logFile: join(dir, 'etcd.log'), persistent: opts.persistent ?? false });
     await waitUntilReady(p, 'etcd', () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
     return p;
   };
@@ -167,7 +167,7 @@ export async function startKube(opts: { dir?: string } = {}): Promise<KubeEnv> {
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--v=0',
-    ], { logFile: join(dir, 'kube-apiserver.log') });
+    ], { logFile: join(dir, 'kube-apiserver.log'), persistent: opts.persistent ?? false });
     await waitUntilReady(p, 'kube-apiserver', () => httpsOk(`${server}/readyz`, tls), 90_000, 200);
     return p;
   };

@@ -5,7 +5,7 @@
 //   it runs (see docs/test-environment.md for what it does on this machine).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,17 +58,20 @@ export async function milvusAnswers(address: string): Promise<boolean> {
 
 interface Launch {
   kind: MilvusKind;
+  dataDir?: string;
+  persistent?: boolean;
   command: (port: number, dataDir: string) => [string, string[]];
   readyTimeoutMs: number;
 }
 
 async function startServer(launch: Launch): Promise<MilvusServer> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), `mlo-milvus-${launch.kind}-`));
+  const dataDir = launch.dataDir ?? (await mkdtemp(join(tmpdir(), `mlo-milvus-${launch.kind}-`)));
+  await mkdir(dataDir, { recursive: true });
   const address = `127.0.0.1:${port}`;
   const begin = async (): Promise<ManagedProcess> => {
     const [cmd, args] = launch.command(port, dataDir);
-    const p = spawnManaged(`milvus-${launch.kind}`, cmd, args, { logFile: join(dataDir, 'server.log') });
+    const p = spawnManaged(`milvus-${launch.kind}`, cmd, args, { logFile: join(dataDir, 'server.log'), persistent: launch.persistent ?? false });
     await waitUntilReady(p, `Milvus ${launch.kind} on ${address}`, () => milvusAnswers(address), launch.readyTimeoutMs, 250);
     return p;
   };
@@ -96,10 +99,11 @@ async function startServer(launch: Launch): Promise<MilvusServer> {
   };
 }
 
-export async function startMilvusLite(): Promise<MilvusServer> {
+export async function startMilvusLite(opts: { dataDir?: string; persistent?: boolean } = {}): Promise<MilvusServer> {
   const dir = await venv('lite');
   const bin = join(dir, 'bin', 'milvus-lite');
   return startServer({
+    ...opts,
     kind: 'lite',
     command: (port, dataDir) => [bin, ['server', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)]],
     readyTimeoutMs: 60_000,

@@ -2,7 +2,7 @@
 // tail of its output kept for error messages, stopped SIGTERM-then-SIGKILL,
 // and killed when the test process exits so nothing is left running.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -49,15 +49,25 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Also append all output to this file. */
   logFile?: string;
+  /**
+   * Outlive this process (the sandbox): output goes only to `logFile`, the
+   * child is not killed when we exit, and `tail()` reads nothing.
+   */
+  persistent?: boolean;
 }
 
 export function spawnManaged(name: string, command: string, args: readonly string[], opts: SpawnOptions = {}): ManagedProcess {
   hookExit();
-  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
+  let fd: number | undefined;
+  if (opts.persistent) fd = openSync(opts.logFile ?? '/dev/null', 'a');
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+  if (fd !== undefined) {
+    closeSync(fd);
+    child.unref();
+  } else live.add(child);
   const ring: string[] = [];
   let log: WriteStream | undefined;
-  if (opts.logFile) log = createWriteStream(opts.logFile, { flags: 'a' });
+  if (opts.logFile && !opts.persistent) log = createWriteStream(opts.logFile, { flags: 'a' });
   const onData = (chunk: Buffer): void => {
     log?.write(chunk);
     for (const line of chunk.toString('utf8').split('\n')) {
