@@ -17,6 +17,8 @@ DEST="$CACHE/kube/$K8S_VERSION"
 STAMP="$DEST/.complete-etcd-$ETCD_VERSION"
 
 if [ -f "$STAMP" ]; then echo "$DEST/bin"; exit 0; fi
+# Go is often installed off PATH (/usr/local/go); look there too.
+command -v go >/dev/null || { [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"; } || true
 command -v go >/dev/null || { echo "kube-assets: Go is needed to build kube-apiserver/etcd/kubectl (or set KUBEBUILDER_ASSETS / TEST_ASSET_* to existing binaries)" >&2; exit 2; }
 
 mkdir -p "$CACHE/kube"

@@ -12,6 +12,7 @@ LITE_VERSION="${MLO_MILVUS_LITE_VERSION:-3.2.2}"
 # 2.3.9 (named in the design) has no Linux x86_64 wheel on the registry; 2.3.5 is the newest that does.
 STANDALONE_VERSION="${MLO_MILVUS_STANDALONE_VERSION:-2.3.5}"
 PY="${MLO_PYTHON:-python3}"
+command -v "$PY" >/dev/null || { [ -x /usr/bin/python3 ] && PY=/usr/bin/python3; } || true
 
 case "$WHAT" in
   lite) DEST="$CACHE/milvus-lite-$LITE_VERSION"; PKGS=("milvus-lite==$LITE_VERSION" "pymilvus") ;;
