@@ -143,3 +143,21 @@ export async function peakRss(pid: number): Promise<number | undefined> {
     throw e;
   }
 }
+
+/** Peak resident memory summed over a process group (a launcher and the server it runs). */
+export async function groupPeakRss(pgid: number): Promise<number> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name: state ppid pgrp ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) total += (await peakRss(Number(entry))) ?? 0;
+    } catch (e: unknown) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return total;
+}

@@ -83,7 +83,7 @@ async function waitForState(c: MilvusClient, name: string, want: string, db?: st
     const r = await c.getLoadState({ collection_name: name, ...(db ? { db_name: db } : {}) });
     ok(r, 'getLoadState');
     if (seen[seen.length - 1] !== r.state) seen.push(String(r.state));
-    if (r.state === want) return seen;
+    if (String(r.state) === want) return seen;
     if (Date.now() > deadline) throw new Error(`${name} did not reach ${want}; states seen: ${seen.join(' -> ')}`);
     await new Promise((res) => setTimeout(res, 50));
   }
