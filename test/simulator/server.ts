@@ -83,8 +83,8 @@ export function buildHandlers(state: SimulatorState): Record<string, Handler> {
         collection_ids: picked.map((c) => c.id),
         created_timestamps: picked.map((c) => String(c.createdAt)),
         created_utc_timestamps: picked.map((c) => String(c.createdAt)),
-        // Like Milvus 2.4, percentages are filled for every collection (0 when not loaded).
-        inMemory_percentages: picked.map((c) => String(state.progress(c))),
+        // Like real Milvus (2.3.5 seen), only type InMemory carries percentages.
+        inMemory_percentages: inMemory ? picked.map((c) => String(state.progress(c))) : [],
         query_service_available: picked.map((c) => state.loadState(c) === 'LoadStateLoaded'),
       };
     },

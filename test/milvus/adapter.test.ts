@@ -1,0 +1,141 @@
+// The SDK adapter against the real servers and the simulator: typed results,
+// and every failure classified (retryable / terminal / notFound).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { MilvusError } from '../../src/milvus/errors.ts';
+import type { MilvusPort } from '../../src/milvus/port.ts';
+import { createSdkPort } from '../../src/milvus/sdk-adapter.ts';
+import { startMilvusLite, startMilvusStandalone, standaloneUnavailableReason } from '../env/milvus.ts';
+import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
+
+async function seed(address: string, name: string): Promise<void> {
+  const c = new MilvusClient({ address, telemetry: { enabled: false } });
+  await c.createCollection({ collection_name: name, fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 16 }] });
+  await c.insert({ collection_name: name, data: Array.from({ length: 100 }, (_, i) => ({ id: i, vec: Array(16).fill(i / 100) })) });
+  await c.flushSync({ collection_names: [name] });
+  await c.createIndex({ collection_name: name, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+  await c.releaseCollection({ collection_name: name });
+  await c.closeConnection();
+}
+
+async function rejectsWith(p: Promise<unknown>, reason: string, kind: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MilvusError, `not a MilvusError: ${String(e)}`);
+    assert.equal(e.reason, reason, e.message);
+    assert.equal(e.kind, kind);
+    return true;
+  });
+}
+
+async function waitLoaded(port: MilvusPort, name: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await port.loadProgress('default', name)) === 100) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not load`);
+}
+
+const backends: [string, () => Promise<{ address: string; stop(): Promise<void> }>, string | undefined][] = [
+  ['Milvus Lite', async () => { const s = await startMilvusLite(); return { address: s.address, stop: () => s.dispose() }; }, undefined],
+  ['Milvus standalone', async () => { const s = await startMilvusStandalone(); return { address: s.address, stop: () => s.dispose() }; }, standaloneUnavailableReason()],
+];
+
+for (const [name, start, skip] of backends) {
+  describe(`SDK adapter on ${name}`, { timeout: 300_000, skip }, () => {
+    let server: { address: string; stop(): Promise<void> };
+    let port: MilvusPort;
+    before(async () => {
+      server = await start();
+      await seed(server.address, 'a1');
+      port = createSdkPort({ address: server.address, tls: false, timeoutMs: 10_000 });
+    });
+    after(async () => {
+      await port?.close();
+      await server?.stop();
+    });
+
+    it('lists, loads, follows progress, describes and releases', async () => {
+      assert.ok((await port.listCollections('default')).some((c) => c.name === 'a1'));
+      const notLoaded = (await port.listLoaded('default')).filter((c) => (c.loadedPercent ?? 0) > 0);
+      assert.deepEqual(notLoaded, [], 'nothing is loaded yet (Milvus Lite lists every collection, at 0%)');
+      await port.load({ database: 'default', collection: 'a1', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
+      await waitLoaded(port, 'a1');
+      const loaded = await port.listLoaded('default');
+      assert.deepEqual(loaded.map((c) => [c.name, c.loadedPercent]), [['a1', 100]]);
+      const d = await port.describe('default', 'a1');
+      assert.equal(d.bytesPerRow, 8 + 16 * 4);
+      assert.equal(await port.rowCount('default', 'a1'), 100);
+      await port.segmentMemory('default', 'a1'); // may be undefined (Lite: unimplemented; 2.3: zero), never throws
+      await port.release({ database: 'default', collection: 'a1' });
+      assert.deepEqual((await port.listLoaded('default')).filter((c) => (c.loadedPercent ?? 0) > 0), []);
+    });
+
+    it('classifies a missing collection and a missing database as notFound', async () => {
+      await rejectsWith(port.release({ database: 'default', collection: 'nope' }), 'CollectionNotFound', 'notFound');
+      await rejectsWith(port.listCollections('no_such_db'), 'DatabaseNotFound', 'notFound');
+    });
+  });
+}
+
+describe('SDK adapter on the simulator: failures real servers cannot be made to produce', () => {
+  let sim: MilvusSimulator;
+  let port: MilvusPort;
+  before(async () => {
+    sim = await startSimulator({ loadMillis: 0 });
+    port = createSdkPort({ address: sim.address, tls: false, timeoutMs: 2000 });
+  });
+  after(async () => {
+    await port.close();
+    await sim.stop();
+  });
+
+  it('a missing index is terminal', async () => {
+    sim.state.createCollection('default', 'unindexed', { indexed: false });
+    await rejectsWith(port.load({ database: 'default', collection: 'unindexed', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false }), 'IndexNotFound', 'terminal');
+  });
+
+  it('insufficient memory is retryable', async () => {
+    sim.state.capacityBytes = 10;
+    sim.state.createCollection('default', 'huge', { memBytes: 100 });
+    await rejectsWith(port.load({ database: 'default', collection: 'huge', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false }), 'InsufficientMemory', 'retryable');
+    sim.state.capacityBytes = Number.MAX_SAFE_INTEGER;
+  });
+
+  it('UNAVAILABLE is retryable (the SDK retries it until the call deadline)', async () => {
+    await port.listCollections('default');
+    sim.faults.unavailable = true;
+    try {
+      await assert.rejects(port.listCollections('default'), (e: unknown) => e instanceof MilvusError && e.kind === 'retryable' && ['MilvusUnavailable', 'MilvusTimeout'].includes(e.reason));
+    } finally {
+      sim.faults.unavailable = false;
+    }
+  });
+
+  it('replicas of a collection that is not loaded are unknown, not an error', async () => {
+    assert.equal(await port.replicas('default', '123'), undefined);
+  });
+
+  it('bad credentials are terminal', async () => {
+    sim.faults.requireAuth = 'alice:secret';
+    const bad = createSdkPort({ address: sim.address, tls: false, timeoutMs: 2000, username: 'alice', password: 'wrong' });
+    try {
+      await rejectsWith(bad.listCollections('default'), 'AuthenticationFailed', 'terminal');
+    } finally {
+      sim.faults.requireAuth = undefined;
+      await bad.close();
+    }
+  });
+
+  it('a dead server fails within the call timeout', async () => {
+    await port.listCollections('default');
+    await sim.stop();
+    const t0 = Date.now();
+    try {
+      await rejectsWith(port.listCollections('default'), 'MilvusUnavailable', 'retryable');
+      assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
+    } finally {
+      await sim.restart();
+    }
+  });
+});
