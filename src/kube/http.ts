@@ -1,0 +1,100 @@
+// A small Kubernetes REST client on node:https, authenticated by a
+// KubeConfig from @kubernetes/client-node (kubeconfig file or in-cluster).
+// We need only a few verbs, but need them exactly: merge patches on the
+// status subresource, JSON patches on finalizers, and watch streams whose
+// failures we handle ourselves (DESIGN §2).
+import { request, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createInterface } from 'node:readline';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export interface KubeResponse<T> {
+  status: number;
+  body: T;
+}
+
+export class KubeHttp {
+  private readonly kc: KubeConfig;
+  private readonly server: URL;
+
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster; set KUBECONFIG or run in a cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  private async options(method: string, path: string, headers: Record<string, string>, timeoutMs: number): Promise<RequestOptions> {
+    const opts: RequestOptions = {
+      method,
+      hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
+      port: this.server.port || (this.server.protocol === 'https:' ? 443 : 80),
+      path: `${this.server.pathname.replace(/\/$/, '')}${path}`,
+      headers: { Accept: 'application/json', ...headers },
+      timeout: timeoutMs,
+    };
+    await this.kc.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
+  private send(opts: RequestOptions, body: string | undefined): Promise<IncomingMessage> {
+    const make = this.server.protocol === 'https:' ? request : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = make(opts, resolve);
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`request to the Kubernetes API timed out: ${opts.method} ${opts.path}`)));
+      if (body !== undefined) req.end(body);
+      else req.end();
+    });
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json', timeoutMs = 30_000): Promise<KubeResponse<T>> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) };
+    const res = await this.send(await this.options(method, path, headers, timeoutMs), payload);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const parsed = text === '' ? {} : (JSON.parse(text) as unknown);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const s = parsed as { reason?: string; message?: string };
+      throw new KubeApiError(status, s.reason ?? 'Unknown', s.message ?? `${method} ${path}: HTTP ${status}`);
+    }
+    return { status, body: parsed as T };
+  }
+
+  /**
+   * Opens a watch and calls `onEvent` for each line. Resolves when the
+   * stream ends (server timeout or close); rejects on a transport error.
+   * `abort()` on the returned handle ends it.
+   */
+  async watch(path: string, onEvent: (event: { type: string; object: unknown }) => void): Promise<{ done: Promise<void>; abort: () => void }> {
+    const res = await this.send(await this.options('GET', path, {}, 0), undefined);
+    if ((res.statusCode ?? 0) !== 200) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const s = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { reason?: string; message?: string };
+      throw new KubeApiError(res.statusCode ?? 0, s.reason ?? 'Unknown', s.message ?? `watch ${path}: HTTP ${res.statusCode}`);
+    }
+    const lines = createInterface({ input: res, crlfDelay: Infinity });
+    const done = (async (): Promise<void> => {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        onEvent(JSON.parse(line) as { type: string; object: unknown });
+      }
+    })();
+    return { done, abort: () => res.destroy() };
+  }
+}

@@ -1,0 +1,188 @@
+// List + watch with a local cache, built to never stop: unlike the
+// client-node informer (which stops for good on most errors), this one
+// restarts with jittered exponential backoff, relists on 410 Gone, and
+// notices a watch that stalls without an error (no event or bookmark for
+// longer than the server-side timeout plus a margin). Callbacks are
+// synchronous and must only enqueue work.
+import { KubeApiError, type KubeHttp } from './http.ts';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string };
+}
+
+export type ChangeHandler<T> = (key: string, current: T | undefined, previous: T | undefined) => void;
+
+export interface InformerOptions<T extends KubeObject> {
+  readonly name: string;
+  readonly http: KubeHttp;
+  /** Collection path, e.g. `/apis/milvusload.io/v1alpha1/collectionloadpolicies`. */
+  readonly path: string;
+  readonly onChange: ChangeHandler<T>;
+  readonly onError?: (err: Error, attempt: number, retryInMs: number) => void;
+  readonly onSynced?: () => void;
+  /** Server-side watch timeout; the watch is re-opened after it. */
+  readonly watchTimeoutSeconds?: number;
+  /** A watch silent this much longer than its timeout is treated as stalled. */
+  readonly stallMarginMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export function objectKey(o: KubeObject): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+}
+
+class GoneError extends Error {}
+
+export class Informer<T extends KubeObject> {
+  private readonly opts: InformerOptions<T>;
+  private readonly cache = new Map<string, T>();
+  private resourceVersion = '';
+  private stopped = false;
+  private synced = false;
+  private abortWatch: (() => void) | undefined;
+  private wake: (() => void) | undefined;
+  /** Counts restarts, for metrics and tests. */
+  restarts = 0;
+
+  constructor(opts: InformerOptions<T>) {
+    this.opts = opts;
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  start(): Promise<void> {
+    return this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abortWatch?.();
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        await this.relist();
+        attempt = 0;
+        await this.watchLoop();
+      } catch (e: unknown) {
+        if (this.stopped) return;
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (err instanceof GoneError) continue; // relist at once
+        attempt++;
+        this.restarts++;
+        const cap = this.opts.maxBackoffMs ?? 30_000;
+        const delay = Math.min(cap, 500 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() * 0.5);
+        this.opts.onError?.(err, attempt, Math.round(delay));
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async relist(): Promise<void> {
+    const { body } = await this.opts.http.call<{ metadata: { resourceVersion: string }; items: T[] }>('GET', this.opts.path);
+    const seen = new Set<string>();
+    for (const item of body.items) {
+      const key = objectKey(item);
+      seen.add(key);
+      const prev = this.cache.get(key);
+      this.cache.set(key, item);
+      if (!prev || prev.metadata.resourceVersion !== item.metadata.resourceVersion) this.opts.onChange(key, item, prev);
+    }
+    for (const [key, prev] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.opts.onChange(key, undefined, prev);
+      }
+    }
+    this.resourceVersion = body.metadata.resourceVersion;
+    if (!this.synced) {
+      this.synced = true;
+      this.opts.onSynced?.();
+    }
+  }
+
+  private async watchLoop(): Promise<void> {
+    const timeout = this.opts.watchTimeoutSeconds ?? 300;
+    while (!this.stopped) {
+      const sep = this.opts.path.includes('?') ? '&' : '?';
+      const path = `${this.opts.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+      let gone = false;
+      let stallTimer: NodeJS.Timeout | undefined;
+      let handle: { done: Promise<void>; abort: () => void } | undefined;
+      const armStall = (): void => {
+        clearTimeout(stallTimer);
+        stallTimer = setTimeout(() => {
+          this.opts.onError?.(new Error(`${this.opts.name}: watch silent for ${timeout}s plus margin; re-establishing it`), 0, 0);
+          this.restarts++;
+          handle?.abort();
+        }, timeout * 1000 + (this.opts.stallMarginMs ?? 30_000));
+      };
+      try {
+        handle = await this.opts.http.watch(path, (ev) => {
+          armStall();
+          gone ||= this.apply(ev);
+          if (gone) handle?.abort();
+        });
+        this.abortWatch = handle.abort;
+        armStall();
+        await handle.done.catch((e: unknown) => {
+          if (!gone && !this.stopped) throw e;
+        });
+      } catch (e: unknown) {
+        if (e instanceof KubeApiError && e.status === 410) throw new GoneError('resource version too old');
+        throw e;
+      } finally {
+        clearTimeout(stallTimer);
+        this.abortWatch = undefined;
+      }
+      if (gone) throw new GoneError('resource version too old');
+    }
+  }
+
+  /** Applies one watch event; returns true when the watch must relist (410 Gone). */
+  private apply(ev: { type: string; object: unknown }): boolean {
+    if (ev.type === 'ERROR') {
+      const s = ev.object as { code?: number; message?: string };
+      if (s.code === 410) return true;
+      throw new Error(`${this.opts.name}: watch error ${s.code ?? '?'}: ${s.message ?? ''}`);
+    }
+    const obj = ev.object as T;
+    if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+    if (ev.type === 'BOOKMARK') return false;
+    const key = objectKey(obj);
+    const prev = this.cache.get(key);
+    if (ev.type === 'DELETED') {
+      this.cache.delete(key);
+      this.opts.onChange(key, undefined, prev ?? obj);
+    } else {
+      this.cache.set(key, obj);
+      this.opts.onChange(key, obj, prev);
+    }
+    return false;
+  }
+}
