@@ -13,17 +13,17 @@ export const budgetsPath = `${base}/${BUDGET_PLURAL}`;
  * A merge patch that makes `status` equal `next`: keys that `previous` had and
  * `next` lacks are set to null, so nothing stale survives.
  */
-export function statusPatch(previous: Record<string, unknown> | undefined, next: Record<string, unknown>): { status: Record<string, unknown> } {
+export function statusPatch(previous: object | undefined, next: object): { status: Record<string, unknown> } {
   const out: Record<string, unknown> = { ...next };
   for (const k of Object.keys(previous ?? {})) if (!(k in next)) out[k] = null;
   return { status: out };
 }
 
-export async function patchPolicyStatus(http: KubeHttp, namespace: string, name: string, previous: Record<string, unknown> | undefined, next: Record<string, unknown>): Promise<void> {
+export async function patchPolicyStatus(http: KubeHttp, namespace: string, name: string, previous: object | undefined, next: object): Promise<void> {
   await http.call('PATCH', `${policiesPath(namespace)}/${encodeURIComponent(name)}/status`, statusPatch(previous, next), MERGE);
 }
 
-export async function patchBudgetStatus(http: KubeHttp, name: string, previous: Record<string, unknown> | undefined, next: Record<string, unknown>): Promise<void> {
+export async function patchBudgetStatus(http: KubeHttp, name: string, previous: object | undefined, next: object): Promise<void> {
   await http.call('PATCH', `${budgetsPath}/${encodeURIComponent(name)}/status`, statusPatch(previous, next), MERGE);
 }
 

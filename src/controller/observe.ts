@@ -1,0 +1,132 @@
+// One look at Milvus per database: the collection list, load state (from
+// the list's percentages where the server gives them, else one in-memory
+// listing), and only where needed: partitions (for partition policies),
+// replicas (for policies that set replicas or resource groups) and memory
+// estimates (when a budget applies). Schema and row counts are cached, so
+// RPCs per resync grow with databases, not with collections.
+import { INDEX_FACTOR } from '../milvus/schema-size.ts';
+import { ADVICE, MilvusError } from '../milvus/errors.ts';
+import type { MilvusPort } from '../milvus/port.ts';
+import type { ObservedCollection, ObservedDatabase, ObservedLoadState, ObservedPartition } from '../planner/types.ts';
+
+export interface DatabaseNeeds {
+  readonly database: string;
+  /** Collections some policy acts on by partition. */
+  readonly partitionsFor: (name: string) => boolean;
+  /** Collections whose replicas/resource groups must be compared with a policy. */
+  readonly replicasFor: (name: string) => boolean;
+  /** Collections a budget needs an estimate for. */
+  readonly estimateFor: (name: string) => boolean;
+}
+
+interface CacheEntry<T> {
+  value: T;
+  at: number;
+}
+
+/** Schema facts change rarely; row counts and measured sizes slowly. */
+export class EstimateCache {
+  readonly ttlMs: number;
+  private readonly bytesPerRow = new Map<string, CacheEntry<{ id: string; bytesPerRow: number }>>();
+  private readonly rows = new Map<string, CacheEntry<number>>();
+  private readonly measured = new Map<string, CacheEntry<number | undefined>>();
+
+  constructor(ttlMs = 5 * 60_000) {
+    this.ttlMs = ttlMs;
+  }
+
+  async schemaBytes(port: MilvusPort, db: string, name: string, now: number): Promise<number> {
+    const key = `${db}/${name}`;
+    let d = this.bytesPerRow.get(key);
+    if (!d) {
+      d = { value: await port.describe(db, name), at: now };
+      this.bytesPerRow.set(key, d);
+    }
+    let r = this.rows.get(key);
+    if (!r || now - r.at > this.ttlMs) {
+      r = { value: await port.rowCount(db, name), at: now };
+      this.rows.set(key, r);
+    }
+    return Math.ceil(d.value.bytesPerRow * r.value * INDEX_FACTOR);
+  }
+
+  async measuredBytes(port: MilvusPort, db: string, name: string, now: number): Promise<number | undefined> {
+    const key = `${db}/${name}`;
+    let m = this.measured.get(key);
+    if (!m || now - m.at > this.ttlMs) {
+      m = { value: await port.segmentMemory(db, name), at: now };
+      this.measured.set(key, m);
+    }
+    return m.value;
+  }
+
+  async collectionId(port: MilvusPort, db: string, name: string, now: number): Promise<string> {
+    const key = `${db}/${name}`;
+    let d = this.bytesPerRow.get(key);
+    if (!d) {
+      d = { value: await port.describe(db, name), at: now };
+      this.bytesPerRow.set(key, d);
+    }
+    return d.value.id;
+  }
+
+  forget(db: string, name: string): void {
+    const key = `${db}/${name}`;
+    this.bytesPerRow.delete(key);
+    this.rows.delete(key);
+    this.measured.delete(key);
+  }
+}
+
+function stateOf(percent: number | undefined): ObservedLoadState {
+  if (percent === undefined) return 'NotLoad';
+  return percent >= 100 ? 'Loaded' : 'Loading';
+}
+
+export function failureOf(e: unknown): { ok: false; reason: string; message: string } {
+  if (e instanceof MilvusError) return { ok: false, reason: e.reason, message: `${e.message} (${e.method}); ${ADVICE[e.reason]}` };
+  return { ok: false, reason: 'MilvusError', message: e instanceof Error ? e.message : String(e) };
+}
+
+export async function observeDatabase(port: MilvusPort, needs: DatabaseNeeds, cache: EstimateCache, now: number): Promise<ObservedDatabase> {
+  try {
+    const listed = await port.listCollections(needs.database);
+    const percentInList = listed.length > 0 && listed.every((c) => c.loadedPercent !== undefined);
+    let percent: Map<string, number>;
+    if (percentInList) {
+      // Milvus Lite reports 0 or 100 here; a 0 is "not loaded".
+      percent = new Map(listed.filter((c) => (c.loadedPercent ?? 0) > 0).map((c) => [c.name, c.loadedPercent ?? 0]));
+    } else {
+      percent = new Map((await port.listLoaded(needs.database)).map((c) => [c.name, c.loadedPercent ?? 0]));
+    }
+    const collections = new Map<string, ObservedCollection>();
+    for (const c of listed) {
+      const p = percent.get(c.name);
+      const loadState = stateOf(p);
+      collections.set(c.name, await enrich({ name: c.name, loadState, progress: p ?? 0 }, port, needs, cache, now));
+    }
+    return { ok: true, collections };
+  } catch (e: unknown) {
+    return failureOf(e);
+  }
+}
+
+async function enrich(base: ObservedCollection, port: MilvusPort, needs: DatabaseNeeds, cache: EstimateCache, now: number): Promise<ObservedCollection> {
+  const db = needs.database;
+  let out: ObservedCollection = base;
+  if (needs.partitionsFor(base.name)) {
+    const parts = await port.listPartitions(db, base.name);
+    const partitions = new Map<string, ObservedPartition>(parts.map((p) => [p.name, { loadState: p.loadedPercent >= 100 ? 'Loaded' : p.loadedPercent > 0 ? 'Loading' : 'NotLoad', progress: p.loadedPercent }]));
+    out = { ...out, partitions };
+  }
+  if (base.loadState === 'Loaded' && needs.replicasFor(base.name)) {
+    const info = await port.replicas(db, await cache.collectionId(port, db, base.name, now));
+    if (info) out = { ...out, replicas: info.replicas, resourceGroups: info.resourceGroups };
+  }
+  if (needs.estimateFor(base.name)) {
+    const schemaBytes = await cache.schemaBytes(port, db, base.name, now);
+    const measuredBytes = base.loadState === 'Loaded' ? await cache.measuredBytes(port, db, base.name, now) : undefined;
+    out = { ...out, schemaBytes, ...(measuredBytes !== undefined ? { measuredBytes } : {}) };
+  }
+  return out;
+}

@@ -1,0 +1,279 @@
+// One reconcile of one Milvus instance: observe -> plan -> act -> report.
+// It works from the current state of the world (caches and Milvus), never
+// from "what changed", and rebuilds every status from observation.
+import type { CollectionLoadBudget } from '../api/budget.ts';
+import { RELEASE_FINALIZER } from '../api/constants.ts';
+import { compileGlob } from '../api/glob.ts';
+import { instanceKey } from '../api/instance.ts';
+import type { CollectionLoadPolicy, PolicyStatus } from '../api/policy.ts';
+import { validatePolicy } from '../api/resources.ts';
+import { formatFieldError } from '../api/validate.ts';
+import { KubeApiError, type KubeHttp } from '../kube/http.ts';
+import { patchBudgetStatus, patchPolicyStatus, recordEvent, setFinalizers } from '../kube/resources.ts';
+import type { Logger } from '../log/logger.ts';
+import { ADVICE, MilvusError } from '../milvus/errors.ts';
+import { plan } from '../planner/plan.ts';
+import { renderBudgetStatus, renderPolicyStatus, withActionFailures } from '../planner/status.ts';
+import type { MilvusAction, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
+import { ConnectionPool, resolveConnection } from './connections.ts';
+import { EstimateCache, observeDatabase } from './observe.ts';
+import type { Outcome } from './queue.ts';
+
+export interface ReconcilerDeps {
+  readonly http: KubeHttp;
+  readonly pool: ConnectionPool;
+  readonly cache: EstimateCache;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly policies: () => CollectionLoadPolicy[];
+  readonly budgets: () => CollectionLoadBudget[];
+  readonly settings: {
+    readonly resyncMs: number;
+    readonly pollMs: number;
+    readonly actionConcurrency: number;
+    readonly dryRun: boolean;
+    /** Rewrite an unchanged status at most this often (refreshes lastSyncTime). */
+    readonly statusHeartbeatMs: number;
+  };
+  readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
+}
+
+export interface ReconcileStats {
+  readonly actions: number;
+  readonly actionFailures: number;
+  readonly statusWrites: number;
+  readonly milvusReachable: boolean;
+  readonly plan: Plan;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+const refOf = (p: CollectionLoadPolicy): string => `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
+
+/** Status equality that ignores the heartbeat field. */
+function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
+  if (!a) return false;
+  const strip = (s: PolicyStatus): string => JSON.stringify({ ...s, lastSyncTime: undefined });
+  return strip(a) === strip(b);
+}
+
+type Port = ReturnType<ConnectionPool['get']>;
+type Failures = Map<string, Map<string, { reason: string; message: string }>>;
+
+interface Inputs {
+  readonly mine: CollectionLoadPolicy[];
+  readonly inputs: PolicyInput[];
+  readonly groups: Map<string, { port: Port; database: string }>;
+  readonly used: Set<string>;
+}
+
+async function resolveInputs(deps: ReconcilerDeps, instance: string, mine: CollectionLoadPolicy[]): Promise<Inputs> {
+  const used = new Set<string>();
+  const groups = new Map<string, { port: Port; database: string }>();
+  const inputs = await Promise.all(
+    mine.map(async (raw): Promise<PolicyInput> => {
+      const v = validatePolicy(raw);
+      const policy = v.ok ? { ...v.object, status: raw.status } : raw;
+      const problems = v.ok ? [] : v.errors.map(formatFieldError);
+      const db = policy.spec.milvus.database ?? 'default';
+      let conn;
+      try {
+        conn = await resolveConnection(deps.http, policy);
+      } catch (e: unknown) {
+        return { policy, problems, observationKey: `unresolved|${db}`, connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}` } };
+      }
+      if (!conn.ok) return { policy, problems, observationKey: `unresolved|${db}`, connectionFailure: { reason: conn.reason, message: conn.message } };
+      const poolKey = `${instance}|${conn.credentialKey}`;
+      used.add(poolKey);
+      const observationKey = `${conn.credentialKey}|${db}`;
+      if (!groups.has(observationKey)) groups.set(observationKey, { port: deps.pool.get(poolKey, conn.settings), database: db });
+      return { policy, problems, observationKey };
+    }),
+  );
+  return { mine, inputs, groups, used };
+}
+
+async function observeAll(deps: ReconcilerDeps, ins: Inputs, budgets: readonly CollectionLoadBudget[], now: number): Promise<Map<string, ObservedDatabase>> {
+  const byKey = new Map<string, PolicyInput[]>();
+  for (const i of ins.inputs) byKey.set(i.observationKey, [...(byKey.get(i.observationKey) ?? []), i]);
+  const observed = new Map<string, ObservedDatabase>();
+  await mapLimit([...ins.groups.entries()], 4, async ([key, g]) => {
+    const users = byKey.get(key) ?? [];
+    const byPartition = users.filter((u) => (u.policy.spec.partitions?.length ?? 0) > 0);
+    const byReplicas = users.filter((u) => (u.policy.spec.load?.replicas ?? 1) > 1 || (u.policy.spec.load?.resourceGroups?.length ?? 0) > 0);
+    const needs = {
+      database: g.database,
+      partitionsFor: (name: string) => byPartition.some((u) => selects(u.policy, name)),
+      replicasFor: (name: string) => byReplicas.some((u) => selects(u.policy, name)),
+      estimateFor: (name: string) => budgets.length > 0 && users.some((u) => u.policy.spec.load?.memoryEstimate === undefined && selects(u.policy, name)),
+    };
+    observed.set(key, await observeDatabase(g.port, needs, deps.cache, now));
+  });
+  return observed;
+}
+
+/** Runs the Milvus actions; returns the failures per policy and collection. */
+async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actions: readonly MilvusAction[]): Promise<{ failures: Failures; refreshFailed: Set<string>; count: number }> {
+  const failures: Failures = new Map();
+  const refreshFailed = new Set<string>();
+  let count = 0;
+  await mapLimit(actions, deps.settings.actionConcurrency, async (a) => {
+    const g = ins.groups.get(a.observationKey);
+    if (!g) return;
+    const alog = log.child({ policy: a.policy, database: a.database, collection: a.collection });
+    try {
+      if (a.kind === 'load') await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh });
+      else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
+      deps.cache.forget(a.database, a.collection);
+      alog.info(`${a.kind} ${a.reason === 'Declared' ? 'requested' : `(${a.reason})`}`, { action: a.kind, reason: a.reason, ...(a.partitions ? { partitions: a.partitions } : {}) });
+    } catch (e: unknown) {
+      // A release of something already gone is a success.
+      if (a.kind === 'release' && e instanceof MilvusError && e.kind === 'notFound') return;
+      count++;
+      const reason = e instanceof MilvusError ? e.reason : 'MilvusError';
+      const message = e instanceof MilvusError ? `${a.kind} failed: ${e.message}; ${ADVICE[e.reason]}` : `${a.kind} failed: ${String(e)}`;
+      alog.warn(message, { action: a.kind, reason });
+      const m = failures.get(a.policy) ?? new Map<string, { reason: string; message: string }>();
+      m.set(a.collection, { reason: a.kind === 'load' ? reason : `Release${reason}`, message });
+      failures.set(a.policy, m);
+      if (a.kind === 'load' && a.refresh) refreshFailed.add(a.policy);
+    }
+  });
+  return { failures, refreshFailed, count };
+}
+
+async function applyFinalizers(deps: ReconcilerDeps, log: Logger, mine: readonly CollectionLoadPolicy[], actions: readonly Plan['actions'][number][]): Promise<void> {
+  for (const a of actions) {
+    if (a.kind !== 'addFinalizer' && a.kind !== 'removeFinalizer') continue;
+    const pol = mine.find((x) => refOf(x) === a.policy);
+    if (!pol) continue;
+    const current = pol.metadata.finalizers ?? [];
+    const next = a.kind === 'addFinalizer' ? [...current, RELEASE_FINALIZER] : current.filter((f) => f !== RELEASE_FINALIZER);
+    try {
+      await setFinalizers(deps.http, pol.metadata.namespace ?? 'default', pol.metadata.name, pol.metadata.resourceVersion ?? '', next);
+      log.info(`${a.kind === 'addFinalizer' ? 'added' : 'removed'} finalizer`, { policy: a.policy });
+    } catch (e: unknown) {
+      if (e instanceof KubeApiError && (e.status === 409 || e.status === 404)) continue; // stale or gone: the next pass sees the new object
+      throw e;
+    }
+  }
+}
+
+async function reportAll(deps: ReconcilerDeps, log: Logger, p: Plan, acted: { failures: Failures; refreshFailed: Set<string>; budgets: readonly CollectionLoadBudget[] }, now: number): Promise<number> {
+  const { budgets } = acted;
+  let writes = 0;
+  for (const draft of p.policies) {
+    writes += await report(deps, log, withActionFailures(draft, acted.failures.get(draft.ref) ?? new Map(), acted.refreshFailed.has(draft.ref)), now);
+  }
+  for (const bd of p.budgets) {
+    const b = budgets.find((x) => x.metadata.name === bd.name);
+    const next = b ? renderBudgetStatus(b, bd, now) : undefined;
+    if (!b || !next || JSON.stringify(b.status) === JSON.stringify(next)) continue;
+    await patchBudgetStatus(deps.http, b.metadata.name, b.status, next);
+    writes++;
+  }
+  return writes;
+}
+
+export function createReconciler(deps: ReconcilerDeps): (instance: string) => Promise<Outcome> {
+  return async (instance: string): Promise<Outcome> => {
+    const now = deps.now();
+    const log = deps.log.child({ instance });
+    const budgets = deps.budgets().filter((b) => instanceKey(b.spec.milvusUri) === instance);
+    const ins = await resolveInputs(deps, instance, deps.policies().filter((p) => instanceKey(p.spec.milvus.uri) === instance));
+    const observed = await observeAll(deps, ins, budgets, now);
+    const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
+    const p = plan({ instance, policies: ins.inputs, budgets, observed, now });
+    const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
+    let acted = { failures: new Map() as Failures, refreshFailed: new Set<string>(), count: 0 };
+    let statusWrites = 0;
+    if (deps.settings.dryRun) {
+      if (p.actions.length > 0) log.info('dry run: would act', { actions: p.actions.map((a) => ('collection' in a ? `${a.kind} ${a.database}/${a.collection}` : `${a.kind} ${a.policy}`)) });
+    } else {
+      acted = await actOnMilvus(deps, log, ins, milvusActions);
+      await applyFinalizers(deps, log, ins.mine, p.actions);
+      statusWrites = await reportAll(deps, log, p, { ...acted, budgets }, now);
+    }
+    await deps.pool.retain(`${instance}|`, ins.used);
+    deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.count, statusWrites, milvusReachable, plan: p });
+    if (!milvusReachable) return { ok: false, retry: true };
+    const candidates = [deps.settings.resyncMs];
+    if (p.loading || milvusActions.some((a) => a.kind === 'load')) candidates.push(deps.settings.pollMs);
+    if (p.wakeAt !== undefined) candidates.push(Math.max(0, p.wakeAt - now) + 50);
+    return { ok: true, requeueAfterMs: Math.min(...candidates) };
+  };
+}
+
+function selects(policy: CollectionLoadPolicy, name: string): boolean {
+  if (policy.spec.selector.names?.includes(name)) return true;
+  return (policy.spec.selector.patterns ?? []).some((g) => {
+    const c = compileGlob(g);
+    return c.ok && c.regex.test(name);
+  });
+}
+
+async function report(deps: ReconcilerDeps, log: Logger, draft: PolicyDraft, now: number): Promise<number> {
+  const pol = draft.policy;
+  const next = renderPolicyStatus(draft, now);
+  const prev = pol.status;
+  const heartbeatDue = !prev?.lastSyncTime || now - Date.parse(prev.lastSyncTime) > deps.settings.statusHeartbeatMs;
+  if (sameStatus(prev, next) && !(heartbeatDue && next.lastSyncTime)) return 0;
+  if (sameStatus(prev, next) && prev?.lastSyncTime && next.lastSyncTime === undefined) return 0;
+  const ns = pol.metadata.namespace ?? 'default';
+  try {
+    await patchPolicyStatus(deps.http, ns, pol.metadata.name, prev, next);
+  } catch (e: unknown) {
+    if (e instanceof KubeApiError && e.status === 404) return 0;
+    throw e;
+  }
+  await emitEvents(deps, log, draft, eventsFor(draft, prev, next), now);
+  return 1;
+}
+
+type EventSpec = { type: 'Normal' | 'Warning'; reason: string; message: string };
+
+function collectionEvent(c: NonNullable<PolicyStatus['collections']>[number], old: NonNullable<PolicyStatus['collections']>[number] | undefined): EventSpec | undefined {
+  if (old?.state === c.state && old.reason === c.reason) return undefined;
+  const text = `${c.name}: ${c.message ?? ''}`;
+  if (c.reason === 'LoadStarted') return { type: 'Normal', reason: 'LoadStarted', message: text };
+  if (c.reason === 'DriftCorrected') return { type: 'Warning', reason: 'DriftCorrected', message: text };
+  if (c.state === 'Loaded' && old?.state === 'Loading') return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };
+  if (c.state === 'Released' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'Released', message: text };
+  if (['Failed', 'Conflict', 'NotFound', 'Deferred'].includes(c.state)) return { type: 'Warning', reason: c.reason ?? c.state, message: text };
+  return undefined;
+}
+
+/** Events for what changed between two statuses: collection transitions, and a policy-level problem appearing. */
+export function eventsFor(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): EventSpec[] {
+  const before = new Map((prev?.collections ?? []).map((c) => [c.name, c]));
+  const events = (next.collections ?? []).map((c) => collectionEvent(c, before.get(c.name))).filter((e): e is EventSpec => e !== undefined);
+  const ready = next.conditions?.find((c) => c.type === 'Ready');
+  const was = prev?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'False' && draft.blockers.length > 0 && (was?.reason !== ready.reason || was.status !== ready.status)) {
+    events.push({ type: 'Warning', reason: ready.reason, message: ready.message });
+  }
+  return events.slice(0, 10);
+}
+
+async function emitEvents(deps: ReconcilerDeps, log: Logger, draft: PolicyDraft, events: readonly EventSpec[], now: number): Promise<void> {
+  const pol = draft.policy;
+  const target = { kind: 'CollectionLoadPolicy', namespace: pol.metadata.namespace ?? 'default', name: pol.metadata.name, ...(pol.metadata.uid ? { uid: pol.metadata.uid } : {}) };
+  for (const ev of events) {
+    try {
+      await recordEvent(deps.http, { target, ...ev, now: new Date(now) });
+    } catch (e: unknown) {
+      log.warn('could not record an event', { error: (e as Error).message, policy: `${target.namespace}/${target.name}` });
+    }
+  }
+}

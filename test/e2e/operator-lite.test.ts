@@ -1,0 +1,139 @@
+// End to end: a real kube-apiserver, real Milvus Lite, the operator as a
+// separate process, kubectl as a user runs it, and Milvus observed through a
+// separate client (not the operator's).
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { startKube, type KubeEnv } from '../env/kube.ts';
+import { startMilvusLite, type MilvusServer } from '../env/milvus.ts';
+import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const RESYNC_S = 3;
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined && v !== false) return v;
+    } catch (e: unknown) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function policy(name: string, uri: string, spec: string): string {
+  return `apiVersion: milvusload.io/v1alpha1
+kind: CollectionLoadPolicy
+metadata: { name: ${name}, namespace: search }
+spec:
+  milvus: { uri: "${uri}" }
+${spec}`;
+}
+
+describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
+  let kube: KubeEnv;
+  let milvus: MilvusServer;
+  let other: MilvusServer;
+  let observer: MilvusClient;
+  let operator: ManagedProcess;
+
+  const state = async (name: string): Promise<string> => String((await observer.getLoadState({ collection_name: name })).state);
+  const jsonpath = async (kind: string, name: string, path: string): Promise<string> => (await kube.kubectl(['get', kind, name, '-n', 'search', '-o', `jsonpath=${path}`])).stdout;
+  const apply = async (yaml: string): Promise<void> => {
+    const r = await kube.kubectl(['apply', '-f', '-'], { input: yaml });
+    assert.equal(r.code, 0, r.stderr);
+  };
+
+  before(async () => {
+    [kube, milvus, other] = await Promise.all([startKube(), startMilvusLite(), startMilvusLite()]);
+    observer = new MilvusClient({ address: milvus.address, telemetry: { enabled: false } });
+    for (const name of ['products', 'reviews', 'logs_1']) {
+      await observer.createCollection({ collection_name: name, fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });
+      await observer.insert({ collection_name: name, data: Array.from({ length: 50 }, (_, i) => ({ id: i, vec: Array(8).fill(i / 50) })) });
+      await observer.createIndex({ collection_name: name, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+      await observer.releaseCollection({ collection_name: name }); // Milvus Lite loads on index creation
+    }
+    assert.equal((await kube.kubectl(['apply', '-f', `${root}crds/`])).code, 0);
+    await kube.kubectl(['wait', '--for=condition=Established', 'crd/collectionloadpolicies.milvusload.io', '--timeout=60s']);
+    await kube.kubectl(['create', 'namespace', 'search']);
+    operator = spawnManaged('operator', process.execPath, [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', `${RESYNC_S}s`, '--log-level', 'debug'], { logFile: `${kube.dir}/operator.log` });
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await observer?.closeConnection();
+    await Promise.all([milvus?.dispose(), other?.dispose(), kube?.stop()]);
+  });
+
+  it('loads a collection when a policy is applied; kubectl wait sees Ready', async () => {
+    await apply(policy('products', milvus.uri, '  selector: { names: [products] }\n  deletionPolicy: Release'));
+    const r = await kube.kubectl(['wait', '--for=condition=Ready', 'clp/products', '-n', 'search', '--timeout=60s']);
+    assert.equal(r.code, 0, `${r.stderr}\noperator log:\n${operator.tail(30)}`);
+    assert.equal(await state('products'), 'LoadStateLoaded');
+    assert.equal(await jsonpath('clp', 'products', '{.status.loadedSummary}'), '1/1');
+    const get = await kube.kubectl(['get', 'clp', '-n', 'search']);
+    assert.match(get.stdout, /products\s+Loaded\s+Loaded\s+1\/1\s+True/);
+  });
+
+  it('releases when the policy switches to Released', async () => {
+    await apply(policy('products', milvus.uri, '  selector: { names: [products] }\n  state: Released\n  deletionPolicy: Release'));
+    await until('products released', async () => (await state('products')) === 'LoadStateNotLoad');
+    await until('status Released', async () => (await jsonpath('clp', 'products', '{.status.effectiveState}')) === 'Released');
+  });
+
+  it('puts a manual release right within one resync', async () => {
+    await apply(policy('reviews', milvus.uri, '  selector: { names: [reviews] }'));
+    await until('reviews loaded', async () => (await state('reviews')) === 'LoadStateLoaded');
+    await observer.releaseCollection({ collection_name: 'reviews' });
+    const t0 = Date.now();
+    await until('reviews loaded again', async () => (await state('reviews')) === 'LoadStateLoaded', (RESYNC_S + 5) * 1000);
+    assert.ok(Date.now() - t0 <= (RESYNC_S + 5) * 1000);
+    const events = await kube.kubectl(['get', 'events', '-n', 'search', '--field-selector', 'involvedObject.name=reviews', '-o', 'jsonpath={.items[*].reason}']);
+    assert.match(events.stdout, /DriftCorrected/);
+  });
+
+  it('reports a missing collection while another policy in the namespace is Ready', async () => {
+    await apply(policy('ghost', milvus.uri, '  selector: { names: [does_not_exist] }'));
+    await until('ghost NotFound', async () => (await jsonpath('clp', 'ghost', '{.status.conditions[?(@.type=="Ready")].reason}')) === 'CollectionNotFound');
+    assert.equal(await jsonpath('clp', 'ghost', '{.status.collections[0].state}'), 'NotFound');
+    assert.equal(await jsonpath('clp', 'reviews', '{.status.conditions[?(@.type=="Ready")].status}'), 'True');
+  });
+
+  it('delete with Release releases, then the finalizer goes', async () => {
+    await apply(policy('logs', milvus.uri, '  selector: { patterns: ["logs_*"] }\n  deletionPolicy: Release'));
+    await until('logs_1 loaded', async () => (await state('logs_1')) === 'LoadStateLoaded');
+    await until('finalizer added', async () => (await jsonpath('clp', 'logs', '{.metadata.finalizers[0]}')) === 'milvusload.io/release');
+    const r = await kube.kubectl(['delete', 'clp', 'logs', '-n', 'search', '--timeout=60s']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await state('logs_1'), 'LoadStateNotLoad');
+  });
+
+  it('delete with Retain leaves the collection loaded', async () => {
+    const r = await kube.kubectl(['delete', 'clp', 'reviews', '-n', 'search', '--timeout=60s']);
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((res) => setTimeout(res, 1000));
+    assert.equal(await state('reviews'), 'LoadStateLoaded');
+  });
+
+  it('an unreachable Milvus gives Degraded with a reason that says so, and recovers', async () => {
+    const c = new MilvusClient({ address: other.address, telemetry: { enabled: false } });
+    await c.createCollection({ collection_name: 'remote', fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });
+    await c.createIndex({ collection_name: 'remote', field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+    await c.closeConnection();
+    await apply(policy('remote', other.uri, '  selector: { names: [remote] }'));
+    await until('remote Ready', async () => (await jsonpath('clp', 'remote', '{.status.conditions[?(@.type=="Ready")].status}')) === 'True');
+    await other.stop();
+    await until('remote Degraded', async () => (await jsonpath('clp', 'remote', '{.status.conditions[?(@.type=="Degraded")].reason}')).startsWith('Milvus'), 60_000);
+    const msg = await jsonpath('clp', 'remote', '{.status.conditions[?(@.type=="Degraded")].message}');
+    assert.match(msg, /reachable|unavailable|connect|running/i);
+    await other.restart();
+    await until('remote Ready again', async () => (await jsonpath('clp', 'remote', '{.status.conditions[?(@.type=="Ready")].status}')) === 'True', 90_000);
+    assert.ok(operator.isRunning(), 'the operator did not crash');
+  });
+});
