@@ -42,6 +42,15 @@ export function createOperator(o: OperatorOptions): Operator {
   const cache = new EstimateCache();
   const policyInformers: Informer<PolicyObject>[] = [];
   const queueRef: { q?: WorkQueue } = {};
+  const informersSynced = (): boolean => policyInformers.every((i) => i.hasSynced()) && budgetInformer.hasSynced();
+  // Nothing is reconciled until every cache is full: acting on a partial view
+  // would, for example, load a collection a not-yet-seen budget would defer.
+  function resumeWhenSynced(): void {
+    if (queueRef.q && informersSynced()) {
+      log.info('caches synced; reconciling');
+      queueRef.q.resume();
+    }
+  }
   const enqueueUri = (uri: string | undefined): void => {
     const key = uri ? instanceKey(uri) : undefined;
     if (key && queueRef.q) queueRef.q.add(key);
@@ -58,6 +67,7 @@ export function createOperator(o: OperatorOptions): Operator {
           if (prev?.spec?.milvus?.uri !== cur?.spec?.milvus?.uri) enqueueUri(prev?.spec?.milvus?.uri);
         },
         onError: (err, attempt, retryInMs) => log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs }),
+        onSynced: () => resumeWhenSynced(),
       }),
     );
   }
@@ -70,6 +80,7 @@ export function createOperator(o: OperatorOptions): Operator {
       if (prev?.spec?.milvusUri !== cur?.spec?.milvusUri) enqueueUri(prev?.spec?.milvusUri);
     },
     onError: (err, attempt, retryInMs) => log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs }),
+    onSynced: () => resumeWhenSynced(),
   });
   const reconcile = createReconciler({
     http: o.http,
@@ -110,9 +121,10 @@ export function createOperator(o: OperatorOptions): Operator {
     return keys;
   };
   queueRef.q = q;
+  q.pause();
   return {
     queue: q,
-    synced: () => policyInformers.every((i) => i.hasSynced()) && budgetInformer.hasSynced(),
+    synced: informersSynced,
     async start() {
       for (const i of [...policyInformers, budgetInformer]) {
         i.start().catch((e: unknown) => log.error('informer stopped unexpectedly', { error: (e as Error).message }));

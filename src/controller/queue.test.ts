@@ -147,6 +147,19 @@ describe('WorkQueue', () => {
     assert.ok(calls <= 22, `${calls} runs for 1,000 adds`);
   });
 
+  it('holds work while paused (caches not yet synced) and runs it on resume', async () => {
+    let calls = 0;
+    const q = new WorkQueue(async () => (calls++, { ok: true }), { concurrency: 1, clock: manualClock() });
+    q.pause();
+    q.add('a');
+    q.add('b');
+    await tick();
+    assert.equal(calls, 0);
+    q.resume();
+    await q.whenIdle();
+    assert.equal(calls, 2);
+  });
+
   it('stops taking work on shutdown', async () => {
     let calls = 0;
     const q = new WorkQueue(async () => (calls++, { ok: true }), { concurrency: 1, clock: manualClock() });

@@ -38,6 +38,8 @@ export class WorkQueue {
   private readonly opts: Required<Omit<QueueOptions, 'clock'>> & { clock: QueueClock };
   private readonly worker: (key: string) => Promise<Outcome>;
   private shuttingDown = false;
+  /** Work is queued but not started until `resume()`: a controller must not act on half-filled caches. */
+  private paused = false;
   private idleWaiters: (() => void)[] = [];
   /** Counters for metrics. */
   readonly stats = { adds: 0, processed: 0, retries: 0 };
@@ -45,6 +47,15 @@ export class WorkQueue {
   constructor(worker: (key: string) => Promise<Outcome>, opts: QueueOptions) {
     this.worker = worker;
     this.opts = { baseBackoffMs: 500, maxBackoffMs: 60_000, clock: realClock, ...opts };
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
   }
 
   depth(): number {
@@ -89,13 +100,13 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    while (!this.shuttingDown && this.running.size < this.opts.concurrency && this.ready.length > 0) {
+    while (!this.shuttingDown && !this.paused && this.running.size < this.opts.concurrency && this.ready.length > 0) {
       const key = this.ready.shift() as string;
       this.queued.delete(key);
       this.running.add(key);
       void this.process(key);
     }
-    if (this.running.size === 0 && this.ready.length === 0) {
+    if (this.running.size === 0 && (this.ready.length === 0 || this.paused)) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
   }
