@@ -39,13 +39,14 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
       ? { tls: { ...(settings.caPem ? { rootCert: Buffer.from(settings.caPem) } : {}), ...(settings.serverName ? { serverName: settings.serverName } : {}) } }
       : {}),
     timeout: settings.timeoutMs,
-    maxRetries: 1,
-    retryDelay: 200,
+    // The SDK's own retry re-sends UNAVAILABLE until the deadline; the operator retries with its own backoff.
+    maxRetries: 0,
     logLevel: 'error',
     // Its heartbeat fails unhandled while Milvus is down; the operator has its own metrics.
     telemetry: { enabled: false },
     // Reconnect promptly when Milvus comes back (gRPC's default backoff grows to 120 s).
-    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000 },
+    // grpc-js shares subchannels between clients of one address; a private pool keeps a new client from inheriting a long backoff.
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000, 'grpc.use_local_subchannel_pool': 1 },
   });
   // The SDK connects in its constructor; a failure there is seen again on the first call.
   (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise?.catch(() => undefined);

@@ -90,12 +90,15 @@ describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
   it('puts a manual release right within one resync', async () => {
     await apply(policy('reviews', milvus.uri, '  selector: { names: [reviews] }'));
     await until('reviews loaded', async () => (await state('reviews')) === 'LoadStateLoaded');
+    // Drift is a departure from what the operator last recorded: wait until it has recorded Loaded.
+    await until('status Loaded', async () => (await jsonpath('clp', 'reviews', '{.status.collections[0].state}')) === 'Loaded');
     await observer.releaseCollection({ collection_name: 'reviews' });
     const t0 = Date.now();
     await until('reviews loaded again', async () => (await state('reviews')) === 'LoadStateLoaded', (RESYNC_S + 5) * 1000);
     assert.ok(Date.now() - t0 <= (RESYNC_S + 5) * 1000);
-    const events = await kube.kubectl(['get', 'events', '-n', 'search', '--field-selector', 'involvedObject.name=reviews', '-o', 'jsonpath={.items[*].reason}']);
-    assert.match(events.stdout, /DriftCorrected/);
+    await until('a DriftCorrected event', async () =>
+      /DriftCorrected/.test((await kube.kubectl(['get', 'events', '-n', 'search', '--field-selector', 'involvedObject.name=reviews', '-o', 'jsonpath={.items[*].reason}'])).stdout),
+    );
   });
 
   it('reports a missing collection while another policy in the namespace is Ready', async () => {

@@ -4,8 +4,8 @@
 // - Milvus standalone (PyPI `milvus`: the Go server with embedded etcd), where
 //   it runs (see docs/test-environment.md for what it does on this machine).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,16 +117,83 @@ export function standaloneUnavailableReason(): string | undefined {
   return undefined;
 }
 
+const CACHE = process.env.MLO_CACHE_DIR ?? join(process.env.HOME ?? tmpdir(), '.cache', 'milvus-load-operator');
+const STANDALONE_LOCK = join(CACHE, 'milvus-standalone.running');
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Milvus standalone's embedded etcd listens on fixed ports (2380), so only
+ * one can run on a machine at a time: test files take turns through this
+ * lock (a directory, holding the owner's pid; a dead owner's lock is taken over).
+ */
+async function lockStandalone(timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  await mkdir(CACHE, { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(STANDALONE_LOCK);
+      await writeFile(join(STANDALONE_LOCK, 'pid'), String(process.pid));
+      const release = async (): Promise<void> => {
+        await rm(STANDALONE_LOCK, { recursive: true, force: true });
+      };
+      process.once('exit', () => {
+        try {
+          // Synchronous on exit; best effort.
+          rmSync(STANDALONE_LOCK, { recursive: true, force: true });
+        } catch {
+          /* the next user takes over a dead owner's lock anyway */
+        }
+      });
+      return release;
+    } catch (e: unknown) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const owner = Number(await readFile(join(STANDALONE_LOCK, 'pid'), 'utf8').catch(() => '0'));
+      if (owner > 0 && !pidAlive(owner)) {
+        await rm(STANDALONE_LOCK, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another Milvus standalone (pid ${owner}) still runs after ${timeoutMs} ms; only one can run at a time`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 export async function startMilvusStandalone(): Promise<MilvusServer> {
   const reason = standaloneUnavailableReason();
   if (reason) throw new Error(reason);
   const dir = await venv('standalone');
   const bin = join(dir, 'bin', 'milvus-server');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: remove ${dir} and run again`);
-  return startServer({
-    kind: 'standalone',
-    // The launcher picks free ports for etcd and the internal services itself; we fix only the proxy's.
-    command: (port, dataDir) => [bin, ['--data', dataDir, '--proxy-port', String(port)]],
-    readyTimeoutMs: 240_000,
-  });
+  const unlock = await lockStandalone(15 * 60_000);
+  let server: MilvusServer;
+  try {
+    server = await startServer({
+      kind: 'standalone',
+      // The launcher picks free ports for most internal services; we fix only the proxy's.
+      command: (port, dataDir) => [bin, ['--data', dataDir, '--proxy-port', String(port)]],
+      readyTimeoutMs: 240_000,
+    });
+  } catch (e: unknown) {
+    await unlock();
+    throw e;
+  }
+  return {
+    ...server,
+    pid: () => server.pid(),
+    stop: () => server.stop(),
+    kill: () => server.kill(),
+    restart: () => server.restart(),
+    async dispose() {
+      await server.dispose();
+      await unlock();
+    },
+  };
 }

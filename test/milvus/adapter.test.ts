@@ -95,20 +95,27 @@ describe('SDK adapter on the simulator: failures real servers cannot be made to 
     await rejectsWith(port.load({ database: 'default', collection: 'unindexed', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false }), 'IndexNotFound', 'terminal');
   });
 
-  it('insufficient memory is retryable', async () => {
+  it('insufficient memory: Milvus accepts the load, cancels it, and replays the error on progress', async () => {
     sim.state.capacityBytes = 10;
+    sim.state.config.loadTimeoutMillis = 50;
     sim.state.createCollection('default', 'huge', { memBytes: 100 });
-    await rejectsWith(port.load({ database: 'default', collection: 'huge', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false }), 'InsufficientMemory', 'retryable');
-    sim.state.capacityBytes = Number.MAX_SAFE_INTEGER;
+    try {
+      await port.load({ database: 'default', collection: 'huge', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
+      await new Promise((r) => setTimeout(r, 150));
+      await rejectsWith(port.loadProgress('default', 'huge'), 'InsufficientMemory', 'retryable');
+    } finally {
+      sim.state.capacityBytes = Number.POSITIVE_INFINITY;
+      sim.state.config.loadTimeoutMillis = 600_000;
+    }
   });
 
   it('UNAVAILABLE is retryable (the SDK retries it until the call deadline)', async () => {
     await port.listCollections('default');
-    sim.faults.unavailable = true;
+    await sim.faults.unavailable(true, 'status');
     try {
       await assert.rejects(port.listCollections('default'), (e: unknown) => e instanceof MilvusError && e.kind === 'retryable' && ['MilvusUnavailable', 'MilvusTimeout'].includes(e.reason));
     } finally {
-      sim.faults.unavailable = false;
+      await sim.faults.unavailable(false, 'status');
     }
   });
 

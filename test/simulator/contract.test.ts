@@ -1,4 +1,4 @@
-// The same contract the real servers pass, against the simulator, so it cannot drift from them.
+// The contract the real servers (Milvus Lite, standalone) pass, against the simulator, so it cannot drift from them.
 import { milvusContract } from '../milvus-contract/contract.ts';
 import { startSimulator } from './index.ts';
 

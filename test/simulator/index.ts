@@ -2,78 +2,81 @@
 // Node SDK's own definitions) over an in-memory model. It exists for scale
 // and for failures real servers cannot be made to produce; it never stands
 // in for a real-server test. See docs/simulator.md.
-import * as grpc from '@grpc/grpc-js';
-import { milvusService } from './protocol.ts';
-import { instrument, type Faults } from './server.ts';
-import { SimulatorState } from './state.ts';
+import { randomInt } from 'node:crypto';
+import { Counters } from './counters.ts';
+import { FaultInjector } from './faults.ts';
+import { catalogHandlers } from './rpc-catalog.ts';
+import { loadHandlers } from './rpc-load.ts';
+import { queryHandlers } from './rpc-query.ts';
+import { buildService, Listener } from './server.ts';
+import { SimulatorState, type SimulatorConfig } from './state.ts';
 
-export { SimulatorState } from './state.ts';
-export type { Faults } from './server.ts';
+export { SimulatorState, DEFAULT_RESOURCE_GROUP } from './state.ts';
+export type { CollectionSeed, SimCollection, SimulatorConfig } from './state.ts';
+export { FaultInjector } from './faults.ts';
+export type { Credentials, InjectedFailure, UnavailableMode } from './faults.ts';
+export * as MilvusErrors from './errors.ts';
 
-export interface SimulatorOptions {
+export interface SimulatorOptions extends Partial<SimulatorConfig> {
   /** Default: a free port. */
   port?: number;
-  /** Clock for load progress (default Date.now). */
+  /** Clock for loads, timeouts and timestamps (default Date.now). */
   now?: () => number;
-  loadMillis?: number;
 }
 
 export interface MilvusSimulator {
+  /** http://127.0.0.1:PORT */
   readonly uri: string;
+  /** 127.0.0.1:PORT */
   readonly address: string;
   readonly port: number;
   readonly state: SimulatorState;
-  readonly faults: Faults;
-  /** Calls per RPC method since start or the last reset. */
-  counters(): Record<string, number>;
+  readonly faults: FaultInjector;
+  /** Calls per RPC method since start or the last reset (a live object). */
+  readonly counters: Readonly<Record<string, number>>;
   resetCounters(): void;
-  /** Load, release and refresh calls: what changes Milvus. */
+  /** LoadCollection, ReleaseCollection, LoadPartitions and ReleasePartitions calls. */
   mutatingCalls(): number;
-  /** Stop listening: clients see real connection errors. State is kept. */
+  /** All calls. */
+  totalCalls(): number;
+  /** Stops listening. State is kept, so restart() can bring it back. */
   stop(): Promise<void>;
-  /** Listen again on the same port, with the same state. */
+  /** Milvus down and up: a new server on the same port with the same state. */
   restart(): Promise<void>;
 }
 
-const MUTATING = ['LoadCollection', 'ReleaseCollection', 'LoadPartitions', 'ReleasePartitions'];
-
-function bind(server: grpc.Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-  });
-}
-
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<MilvusSimulator> {
-  const state = new SimulatorState(opts.now);
-  if (opts.loadMillis !== undefined) state.loadMillis = opts.loadMillis;
-  const faults: Faults = { unavailable: false, latencyMs: new Map(), failNext: new Map(), requireAuth: undefined };
-  const { service, counters } = instrument(state, faults);
-  const serve = async (port: number): Promise<{ server: grpc.Server; port: number }> => {
-    const server = new grpc.Server();
-    server.addService(milvusService, service);
-    return { server, port: await bind(server, port) };
-  };
-  let current: grpc.Server | undefined;
-  const first = await serve(opts.port ?? 0);
-  current = first.server;
-  const port = first.port;
+  const { port: wantedPort, now, ...config } = opts;
+  const state = new SimulatorState(now);
+  Object.assign(state.config, config);
+  const counters = new Counters();
+  // Called only after `running` exists: FaultInjector.unavailable() opens and closes the port.
+  const faults = new FaultInjector(state, async (on) => {
+    if (on) await running.listen();
+    else running.close();
+  });
+  const serverId = String(randomInt(1, 2 ** 47));
+  const handlers = { ...catalogHandlers(state), ...loadHandlers(state), ...queryHandlers(state, serverId) };
+  const running = new Listener(buildService({ handlers, faults, counters }), wantedPort ?? 0);
+  await running.listen();
+  const port = running.port;
   return {
     uri: `http://127.0.0.1:${port}`,
     address: `127.0.0.1:${port}`,
     port,
     state,
     faults,
-    counters: () => Object.fromEntries(counters),
-    resetCounters: () => counters.clear(),
-    mutatingCalls: () => MUTATING.reduce((n, m) => n + (counters.get(m) ?? 0), 0),
-    async stop() {
-      current?.forceShutdown();
-      current = undefined;
-      await Promise.resolve();
+    counters: counters.byMethod,
+    resetCounters: () => counters.reset(),
+    mutatingCalls: () => counters.mutating(),
+    totalCalls: () => counters.total(),
+    stop: () => {
+      running.close();
+      return Promise.resolve();
     },
-    async restart() {
-      current?.forceShutdown();
-      current = (await serve(port)).server;
+    restart: async () => {
+      running.close();
+      await running.listen();
     },
   };
 }
