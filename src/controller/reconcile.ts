@@ -186,6 +186,32 @@ async function reportAll(deps: ReconcilerDeps, log: Logger, p: Plan, acted: { fa
   return writes;
 }
 
+/**
+ * A collection we recorded as Loading (or Failed) that Milvus now shows as
+ * not loaded may have been given up by Milvus (out of memory, its own load
+ * timeout). Milvus replays the reason on GetLoadingProgress: ask, once per
+ * such collection.
+ */
+async function probeAbandonedLoads(ins: Inputs, observed: Map<string, ObservedDatabase>): Promise<void> {
+  for (const input of ins.inputs) {
+    const db = observed.get(input.observationKey);
+    const g = ins.groups.get(input.observationKey);
+    if (!db?.ok || !g) continue;
+    for (const prev of input.policy.status?.collections ?? []) {
+      if (prev.state !== 'Loading' && prev.state !== 'Failed') continue;
+      const o = db.collections.get(prev.name);
+      if (!o || o.loadState !== 'NotLoad' || o.loadError) continue;
+      try {
+        await g.port.loadProgress(g.database, prev.name);
+      } catch (e: unknown) {
+        if (e instanceof MilvusError && e.kind !== 'notFound' && e.reason !== 'CollectionNotLoaded') {
+          (db.collections as Map<string, typeof o>).set(prev.name, { ...o, loadError: { reason: e.reason, message: `${e.message}; ${ADVICE[e.reason]}` } });
+        }
+      }
+    }
+  }
+}
+
 export function createReconciler(deps: ReconcilerDeps): (instance: string) => Promise<Outcome> {
   return async (instance: string): Promise<Outcome> => {
     const now = deps.now();
@@ -193,6 +219,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     const budgets = deps.budgets().filter((b) => instanceKey(b.spec.milvusUri) === instance);
     const ins = await resolveInputs(deps, instance, deps.policies().filter((p) => instanceKey(p.spec.milvus.uri) === instance));
     const observed = await observeAll(deps, ins, budgets, now);
+    await probeAbandonedLoads(ins, observed);
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
     const p = plan({ instance, policies: ins.inputs, budgets, observed, now });
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');

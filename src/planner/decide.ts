@@ -100,6 +100,12 @@ function loadReason(ctx: DecisionContext): LoadReason {
 function decideLoad(ctx: DecisionContext): Decision {
   const o = ctx.observed;
   const options = loadOptionsOf(ctx.winner);
+  if (o.loadState === 'NotLoad' && o.loadError) {
+    // Loading again at once would stall the same way; the next resync retries once Milvus stops replaying the error.
+    return {
+      entry: { name: o.name, state: 'Failed', reason: o.loadError.reason, message: `Milvus gave up loading it: ${o.loadError.message}`, ...memory(ctx) },
+    };
+  }
   if (o.loadState === 'NotLoad') {
     const reason = loadReason(ctx);
     const message = reason === 'Drift' ? 'was released outside the operator; loading again' : ctx.winner.desire.prewarming ? 'prewarming before the schedule window opens; load requested' : 'load requested';
@@ -124,6 +130,10 @@ function decideLoad(ctx: DecisionContext): Decision {
 
 function loadingEntry(ctx: DecisionContext): Decision {
   const o = ctx.observed;
+  if (ctx.previous?.state === 'Failed' && ctx.previous.reason === 'LoadTimedOut') {
+    // Once timed out, stay Failed while Milvus keeps loading; flipping back to Loading would restart the clock.
+    return { entry: { name: o.name, state: 'Failed', progress: o.progress, reason: 'LoadTimedOut', message: `still loading (${o.progress}%), over spec.load.timeoutSeconds; Milvus keeps loading: check query-node memory and logs, or raise the timeout`, ...memory(ctx) } };
+  }
   const since = ctx.previous?.state === 'Loading' || ctx.previous?.state === 'Failed' ? Date.parse(ctx.previous.lastTransitionTime ?? '') : Number.NaN;
   const started = Number.isNaN(since) ? ctx.now : since;
   const timeoutMs = (ctx.winner.policy.spec.load?.timeoutSeconds ?? 900) * 1000;

@@ -312,3 +312,26 @@ describe('plan: partitions', () => {
     assert.deepEqual(describeActions(p.actions), ['release default/c1[p1]']);
   });
 });
+
+describe('plan: loads Milvus gave up', () => {
+  it('reports the replayed reason as Failed and does not reload at once', () => {
+    const prev: PolicyStatus = { collections: [{ name: 'c1', state: 'Loading', lastTransitionTime: '2026-11-23T09:00:00Z' }] };
+    const o = coll('c1', 'NotLoad', { loadError: { reason: 'InsufficientMemory', message: 'memory limit exceeded' } });
+    const p = plan(input([policy({ name: 'a', status: prev })], { default: db(o) }));
+    assert.deepEqual(p.actions, []);
+    const s = statusOf(p, 'team/a');
+    assert.equal(s.collections?.[0]?.state, 'Failed');
+    assert.equal(cond(s, 'Ready')?.reason, 'InsufficientMemory');
+    assert.equal(cond(s, 'Degraded')?.status, 'True');
+  });
+});
+
+describe('plan: a timed-out load', () => {
+  it('stays Failed while Milvus keeps loading, instead of flipping back to Loading', () => {
+    const prev: PolicyStatus = { collections: [{ name: 'c1', state: 'Failed', reason: 'LoadTimedOut', lastTransitionTime: new Date(T0 - 1000).toISOString() }] };
+    const p = plan(input([policy({ name: 'a', status: prev, spec: { load: { timeoutSeconds: 600 } } })], { default: db(coll('c1', 'Loading', { progress: 41 })) }));
+    const s = statusOf(p, 'team/a');
+    assert.equal(s.collections?.[0]?.state, 'Failed');
+    assert.equal(s.collections?.[0]?.lastTransitionTime, prev.collections?.[0]?.lastTransitionTime);
+  });
+});

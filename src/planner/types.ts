@@ -25,6 +25,11 @@ export interface ObservedCollection {
   readonly schemaBytes?: number;
   /** Present only for collections a policy acts on by partition. */
   readonly partitions?: ReadonlyMap<string, ObservedPartition>;
+  /**
+   * Why Milvus gave up a load it had accepted (it replays the error on
+   * GetLoadingProgress for a while, e.g. after running out of memory).
+   */
+  readonly loadError?: ObservationFailure;
 }
 
 export interface ObservationFailure {
