@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // After `run` has stopped cleanly, gRPC's reconnect timers must not keep the process up.
+    process.exit(code);
   },
   (e: unknown) => {
     if (e instanceof UsageError) {

@@ -23,6 +23,8 @@ export interface OperatorOptions {
   readonly concurrency: number;
   readonly dryRun: boolean;
   readonly maxBackoffMs?: number;
+  /** Injected clock (tests run a day of schedule in seconds); default Date.now. */
+  readonly now?: () => number;
   readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
 }
 
@@ -87,7 +89,7 @@ export function createOperator(o: OperatorOptions): Operator {
     pool,
     cache,
     log,
-    now: () => Date.now(),
+    now: o.now ?? (() => Date.now()),
     policies: () => policyInformers.flatMap((i) => i.list()),
     budgets: () => budgetInformer.list(),
     settings: { resyncMs: o.resyncMs, pollMs: 2000, actionConcurrency: 8, dryRun: o.dryRun, statusHeartbeatMs: 10 * 60_000 },

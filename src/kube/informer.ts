@@ -134,13 +134,17 @@ export class Informer<T extends KubeObject> {
       let gone = false;
       let stallTimer: NodeJS.Timeout | undefined;
       let handle: { done: Promise<void>; abort: () => void } | undefined;
+      let ended = false;
       const armStall = (): void => {
         clearTimeout(stallTimer);
+        if (ended || this.stopped) return;
         stallTimer = setTimeout(() => {
           this.opts.onError?.(new Error(`${this.opts.name}: watch silent for ${timeout}s plus margin; re-establishing it`), 0, 0);
           this.restarts++;
           handle?.abort();
         }, timeout * 1000 + (this.opts.stallMarginMs ?? 30_000));
+        // A watchdog must never keep the process alive by itself.
+        stallTimer.unref();
       };
       try {
         handle = await this.opts.http.watch(path, (ev) => {
@@ -157,6 +161,7 @@ export class Informer<T extends KubeObject> {
         if (e instanceof KubeApiError && e.status === 410) throw new GoneError('resource version too old');
         throw e;
       } finally {
+        ended = true;
         clearTimeout(stallTimer);
         this.abortWatch = undefined;
       }

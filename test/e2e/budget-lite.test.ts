@@ -26,7 +26,9 @@ describe('budgets end to end on Milvus Lite', { timeout: 300_000 }, () => {
   const get = async (args: string[]) => (await kube.kubectl(['get', ...args])).stdout;
 
   before(async () => {
-    [kube, milvus] = await Promise.all([startKube(), startMilvusLite()]);
+    // One at a time, so that `after` can stop whatever did start.
+    milvus = await startMilvusLite();
+    kube = await startKube();
     observer = new MilvusClient({ address: milvus.address, telemetry: { enabled: false } });
     for (const n of ['gold', 'silver', 'bronze']) {
       await observer.createCollection({ collection_name: n, fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });

@@ -51,7 +51,10 @@ describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    [kube, milvus, other] = await Promise.all([startKube(), startMilvusLite(), startMilvusLite()]);
+    // One at a time, so that `after` can stop whatever did start.
+    milvus = await startMilvusLite();
+    other = await startMilvusLite();
+    kube = await startKube();
     observer = new MilvusClient({ address: milvus.address, telemetry: { enabled: false } });
     for (const name of ['products', 'reviews', 'logs_1']) {
       await observer.createCollection({ collection_name: name, fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });

@@ -30,7 +30,12 @@ describe('failures, with the Milvus simulator', { timeout: 300_000 }, () => {
     (await kube.kubectl(['get', 'clp', name, '-n', 'ops', '-o', `jsonpath={.status.conditions[?(@.type=="${type}")].${field}}`])).stdout;
 
   before(async () => {
-    [kube, sim, secured, down, tight] = await Promise.all([startKube(), startSimulator({ loadMillis: 200 }), startSimulator({ loadMillis: 0 }), startSimulator(), startSimulator()]);
+    // One at a time, so that `after` can stop whatever did start.
+    sim = await startSimulator({ loadMillis: 200 });
+    secured = await startSimulator({ loadMillis: 0 });
+    down = await startSimulator();
+    tight = await startSimulator();
+    kube = await startKube();
     sim.state.createCollection('default', 'healthy', { rows: 100 });
     sim.state.createCollection('default', 'unindexed', { indexed: false });
     sim.state.createCollection('default', 'stuck', { rows: 10 });
