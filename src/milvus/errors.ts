@@ -20,6 +20,7 @@ export type MilvusErrorReason =
   | 'NotEnoughQueryNodes'
   | 'Unimplemented'
   | 'InvalidRequest'
+  | 'ReconfigureRefused'
   | 'MilvusError';
 
 export class MilvusError extends Error {
@@ -53,6 +54,7 @@ export const ADVICE: Readonly<Record<MilvusErrorReason, string>> = {
   NotEnoughQueryNodes: 'lower spec.load.replicas or add query nodes / resource-group nodes',
   Unimplemented: 'this Milvus version does not support the call; see the compatibility table in the README',
   InvalidRequest: 'Milvus refused the request; check spec.load (fields, resource groups, replicas)',
+  ReconfigureRefused: 'this Milvus cannot change the replicas or fields of a loaded collection (Milvus 2.4.13+ can); keep the old values, or release it (state: Released) and load it again',
   MilvusError: 'see the Milvus logs',
 };
 
@@ -79,6 +81,7 @@ const STATUS_RULES: readonly StatusRule[] = [
   { reason: 'NotEnoughQueryNodes', kind: 'terminal', matches: (_c, _ec, t) => /nodes? not enough|not enough (query )?nodes/i.test(t) },
   { reason: 'AuthenticationFailed', kind: 'terminal', matches: (c, ec, t) => c === 1800 || ec === 'AuthenticationFailed' || /auth(entication)? (check )?fail/i.test(t) },
   { reason: 'PermissionDenied', kind: 'terminal', matches: (_c, ec, t) => ec === 'PermissionDenied' || /permission denied|privilege/i.test(t) },
+  { reason: 'ReconfigureRefused', kind: 'terminal', matches: (_c, _ec, t) => /can't change the (replica number|load field list)/i.test(t) },
   { reason: 'InvalidRequest', kind: 'terminal', matches: (c, ec, t) => c === 1100 || ec === 'IllegalArgument' || /invalid|illegal|parameter/i.test(t) },
 ];
 

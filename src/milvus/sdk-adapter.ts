@@ -45,8 +45,7 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
     // Its heartbeat fails unhandled while Milvus is down; the operator has its own metrics.
     telemetry: { enabled: false },
     // Reconnect promptly when Milvus comes back (gRPC's default backoff grows to 120 s).
-    // grpc-js shares subchannels between clients of one address; a private pool keeps a new client from inheriting a long backoff.
-    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000, 'grpc.use_local_subchannel_pool': 1 },
+    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000 },
   });
   // The SDK connects in its constructor; a failure there is seen again on the first call.
   (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise?.catch(() => undefined);
