@@ -2,20 +2,23 @@
 // controller-runtime's envtest starts one: etcd plus kube-apiserver on free
 // ports, serving TLS from a CA made for the run, an admin client certificate
 // in system:masters, RBAC authorization, and service-account signing keys so
-// that TokenRequest works.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// that TokenRequest works. No controllers run: nothing creates pods, default
+// ServiceAccounts or garbage-collects, exactly as with envtest.
+import { execFile, spawn } from 'node:child_process';
+import { generateKeyPair } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from './ports.ts';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from './process.ts';
 
 const run = promisify(execFile);
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 export interface KubeAssets {
   apiserver: string;
@@ -29,58 +32,169 @@ export interface CommandResult {
   stderr: string;
 }
 
+export interface KubectlOptions {
+  /** Written to kubectl's stdin (for `apply -f -`). */
+  input?: string;
+  /** Another kubeconfig, e.g. one from `kubeconfigForToken`. Default: the admin's. */
+  kubeconfig?: string;
+  timeoutMs?: number;
+}
+
 export interface KubeEnv {
   /** Admin kubeconfig (client certificate in system:masters). */
   readonly kubeconfigPath: string;
+  /** `https://127.0.0.1:<port>` */
   readonly server: string;
   readonly assets: KubeAssets;
+  /** Same as `assets.kubectl`: the kubectl built with the server, so no version skew. */
+  readonly kubectlPath: string;
+  /** Directory of kube-apiserver (with the cache or KUBEBUILDER_ASSETS: all three binaries). */
+  readonly binDir: string;
+  /** Certificates, keys, kubeconfigs, logs and etcd's data. Removed by `stop()` unless it was passed in. */
   readonly dir: string;
+  /** The CA that signed the serving certificate and the admin's client certificate. */
+  readonly caCertPath: string;
+  readonly adminCertPath: string;
+  readonly adminKeyPath: string;
+  /** Milliseconds from the call of startKube until /readyz answered. */
+  readonly startedInMs: number;
   readonly processes: () => { etcd: ManagedProcess; apiserver: ManagedProcess };
-  kubectl(args: readonly string[], opts?: { input?: string; kubeconfig?: string }): Promise<CommandResult>;
-  /** Mints a token for the ServiceAccount via TokenRequest and writes a kubeconfig that uses it. */
+  /** Runs the env's kubectl with the admin kubeconfig (or `opts.kubeconfig`). Never throws on a non-zero exit. */
+  kubectl(args: readonly string[], opts?: KubectlOptions): Promise<CommandResult>;
+  /** A token for the ServiceAccount, minted by the TokenRequest API (`kubectl create token`). */
+  createToken(namespace: string, name: string, opts?: { duration?: string; audiences?: readonly string[] }): Promise<string>;
+  /** Writes a kubeconfig that authenticates with `token` and returns its path. */
+  kubeconfigForToken(token: string): Promise<string>;
+  /** `createToken` then `kubeconfigForToken`. */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /** Stops kube-apiserver and etcd and starts them again on the same ports and data. */
   restart(): Promise<void>;
+  /** Stops exactly the processes this env started, then removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build/kube-assets.sh', import.meta.url));
+const BINARIES = {
+  apiserver: { file: 'kube-apiserver', env: 'TEST_ASSET_KUBE_APISERVER' },
+  etcd: { file: 'etcd', env: 'TEST_ASSET_ETCD' },
+  kubectl: { file: 'kubectl', env: 'TEST_ASSET_KUBECTL' },
+} as const;
+type Binary = keyof typeof BINARIES;
 
-/** TEST_ASSET_* first, then KUBEBUILDER_ASSETS, then the cache (built from the Go module proxy on first use). */
-export async function locateKubeAssets(): Promise<KubeAssets> {
-  const { TEST_ASSET_KUBE_APISERVER: a, TEST_ASSET_ETCD: e, TEST_ASSET_KUBECTL: k, KUBEBUILDER_ASSETS: kb } = process.env;
-  if (a && e && k) return { apiserver: a, etcd: e, kubectl: k };
-  if (kb) {
-    const found = { apiserver: join(kb, 'kube-apiserver'), etcd: join(kb, 'etcd'), kubectl: join(kb, 'kubectl') };
-    if (Object.values(found).every((p) => existsSync(p))) return found;
-    throw new Error(`KUBEBUILDER_ASSETS=${kb} lacks kube-apiserver, etcd or kubectl; point it at a setup-envtest directory that has all three`);
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') return false;
+    throw e;
   }
-  const { stdout } = await run('bash', [BUILD_SCRIPT], { maxBuffer: 1 << 20, timeout: 60 * 60_000 });
-  const bin = stdout.trim().split('\n').pop() ?? '';
-  return { apiserver: join(bin, 'kube-apiserver'), etcd: join(bin, 'etcd'), kubectl: join(bin, 'kubectl') };
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  await run('openssl', args, { cwd: dir });
+/**
+ * Runs build/kube-assets.sh: prints the cache's bin directory at once when it
+ * is built, otherwise builds it (one line of notice first, then Go's output on
+ * our stderr so a long first build is visibly alive).
+ */
+function buildKubeAssets(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => {
+      process.stderr.write(c);
+      stderrTail = (stderrTail + c.toString()).slice(-4000);
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 90 * 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const bin = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && bin) resolve(bin);
+      else reject(new Error(`${BUILD_SCRIPT} failed (${signal ?? `exit ${code}`}); set KUBEBUILDER_ASSETS to a directory with kube-apiserver, etcd and kubectl to skip the build. Its last output:\n${stderrTail}`));
+    });
+  });
 }
 
-/** A tiny CA, the apiserver's serving certificate, an admin client certificate and the service-account key pair. */
+let located: { key: string; assets: Promise<KubeAssets> } | undefined;
+
+/**
+ * Where kube-apiserver, etcd and kubectl are, per binary, like envtest:
+ * TEST_ASSET_KUBE_APISERVER / TEST_ASSET_ETCD / TEST_ASSET_KUBECTL, then the
+ * KUBEBUILDER_ASSETS directory, then the cache (built from the Go module proxy
+ * on first use; several minutes, once per machine).
+ */
+export function locateKubeAssets(): Promise<KubeAssets> {
+  const key = JSON.stringify(['KUBEBUILDER_ASSETS', ...Object.values(BINARIES).map((b) => b.env)].map((v) => process.env[v]));
+  if (located?.key !== key) {
+    const assets = locate();
+    located = { key, assets };
+    assets.catch(() => {
+      if (located?.assets === assets) located = undefined;
+    });
+  }
+  return located.assets;
+}
+
+async function locate(): Promise<KubeAssets> {
+  const found: Partial<KubeAssets> = {};
+  const kb = process.env.KUBEBUILDER_ASSETS;
+  for (const key of Object.keys(BINARIES) as Binary[]) {
+    const { file, env } = BINARIES[key];
+    const explicit = process.env[env];
+    if (explicit) {
+      if (!isExecutable(explicit)) throw new Error(`${env}=${explicit} is not an executable file; fix the path or unset ${env}`);
+      found[key] = explicit;
+    } else if (kb) {
+      if (!isExecutable(join(kb, file))) throw new Error(`KUBEBUILDER_ASSETS=${kb} has no executable ${file}; point it at a setup-envtest directory (kube-apiserver, etcd, kubectl) or unset it to use the cache`);
+      found[key] = join(kb, file);
+    }
+  }
+  if (found.apiserver && found.etcd && found.kubectl) return { apiserver: found.apiserver, etcd: found.etcd, kubectl: found.kubectl };
+  const bin = await buildKubeAssets();
+  return {
+    apiserver: found.apiserver ?? join(bin, BINARIES.apiserver.file),
+    etcd: found.etcd ?? join(bin, BINARIES.etcd.file),
+    kubectl: found.kubectl ?? join(bin, BINARIES.kubectl.file),
+  };
+}
+
+async function openssl(dir: string, args: readonly string[]): Promise<void> {
+  try {
+    await run('openssl', args, { cwd: dir });
+  } catch (e: unknown) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === 'ENOENT') throw new Error('the `openssl` command is needed to make the test CA and certificates; install it (Debian: apt-get install openssl)');
+    throw new Error(`openssl ${args.join(' ')} failed in ${dir}: ${err.stderr ?? err.message}`);
+  }
+}
+
+/**
+ * A tiny CA (as envtest's TinyCA), the apiserver's serving certificate, an
+ * admin client certificate in system:masters, and the service-account key
+ * pair. Node can make keys but not X.509 certificates, hence openssl.
+ */
 async function makeCertificates(dir: string): Promise<void> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=milvus-load-operator-test-ca']);
-  await writeFile(join(dir, 'serving.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  const serviceAccountKeys = generateKeyPairAsync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  }).then(({ publicKey, privateKey }) => Promise.all([writeFile(join(dir, 'sa.pub'), publicKey), writeFile(join(dir, 'sa.key'), privateKey, { mode: 0o600 })]));
+  await Promise.all([
+    writeFile(join(dir, 'serving.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'),
+    writeFile(join(dir, 'client.ext'), 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'),
+    openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=milvus-load-operator-test-ca']),
+  ]);
   const sign = async (name: string, subject: string, ext: string): Promise<void> => {
     await openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
-    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '3650', '-extfile', ext]);
+    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${name === 'serving' ? '01' : '02'}`, '-out', `${name}.crt`, '-days', '3650', '-extfile', ext]);
   };
-  await sign('serving', '/CN=localhost', 'serving.ext');
-  await sign('admin', '/O=system:masters/CN=admin', 'client.ext');
-  await openssl(dir, ['genrsa', '-out', 'sa.key', '2048']);
-  await openssl(dir, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
+  await Promise.all([sign('serving', '/CN=localhost', 'serving.ext'), sign('admin', '/O=system:masters/CN=admin', 'client.ext'), serviceAccountKeys]);
 }
 
-function kubeconfig(server: string, dir: string, user: { cert: string; key: string } | { token: string }): string {
+function kubeconfig(server: string, caPath: string, user: { cert: string; key: string } | { token: string }): string {
   const auth = 'token' in user ? `    token: ${user.token}` : `    client-certificate: ${user.cert}\n    client-key: ${user.key}`;
   return `apiVersion: v1
 kind: Config
@@ -88,7 +202,7 @@ clusters:
 - name: envtest
   cluster:
     server: ${server}
-    certificate-authority: ${join(dir, 'ca.crt')}
+    certificate-authority: ${caPath}
 users:
 - name: user
   user:
@@ -100,126 +214,181 @@ current-context: envtest
 `;
 }
 
-function httpOk(url: string): Promise<boolean> {
+/** The HTTP status of a GET, or 0 when the server does not answer. */
+function getStatus(url: string, tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<number> {
   return new Promise((resolve) => {
-    const req = httpRequest(url, { timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
-function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {
-  return new Promise((resolve) => {
+    const request = tls ? httpsRequest : httpRequest;
     const req = request(url, { ...tls, timeout: 2000 }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200);
+      resolve(res.statusCode ?? 0);
     });
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
     req.end();
   });
 }
 
+const ADDRESS_IN_USE = /address already in use/i;
+
 export async function startKube(opts: { dir?: string; persistent?: boolean } = {}): Promise<KubeEnv> {
+  const t0 = Date.now();
   const assets = await locateKubeAssets();
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'mlo-kube-')));
-  await mkdir(join(dir, 'etcd'), { recursive: true });
-  await makeCertificates(dir);
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const server = `https://127.0.0.1:${apiPort}`;
-  const tls = { ca: await readFile(join(dir, 'ca.crt')), cert: await readFile(join(dir, 'admin.crt')), key: await readFile(join(dir, 'admin.key')) };
+  const removeDir = async (): Promise<void> => {
+    if (!opts.dir && !process.env.MLO_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
+  };
+  const persistent = opts.persistent ?? false;
+  const path = (f: string): string => join(dir, f);
+  let etcdPort = 0;
+  let peerPort = 0;
+  let apiPort = 0;
+  let server = '';
 
   const startEtcd = async (): Promise<ManagedProcess> => {
     const p = spawnManaged('etcd', assets.etcd, [
       '--name=default',
-      `--data-dir=${join(dir, 'etcd')}`,
+      `--data-dir=${path('etcd')}`,
       `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
       `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
       `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
       `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      // Test data need not survive a power cut; fsync dominates etcd's latency.
       '--unsafe-no-fsync=true',
+      // A single member has no one to lose an election to; short ticks make
+      // it leader in ~0.1 s instead of ~0.5 s.
+      '--heartbeat-interval=10',
+      '--election-timeout=100',
       '--log-level=warn',
-    ], { logFile: join(dir, 'etcd.log'), persistent: opts.persistent ?? false });
-    await waitUntilReady(p, 'etcd', () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
+    ], { logFile: path('etcd.log'), persistent });
+    await waitUntilReady(p, 'etcd', async () => (await getStatus(`http://127.0.0.1:${etcdPort}/health`)) === 200, 30_000);
     return p;
   };
+
   const startApiserver = async (): Promise<ManagedProcess> => {
+    const tls = { ca: await readFile(path('ca.crt')), cert: await readFile(path('admin.crt')), key: await readFile(path('admin.key')) };
     const p = spawnManaged('kube-apiserver', assets.apiserver, [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       `--secure-port=${apiPort}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
       `--cert-dir=${dir}`,
-      `--tls-cert-file=${join(dir, 'serving.crt')}`,
-      `--tls-private-key-file=${join(dir, 'serving.key')}`,
-      `--client-ca-file=${join(dir, 'ca.crt')}`,
+      `--tls-cert-file=${path('serving.crt')}`,
+      `--tls-private-key-file=${path('serving.key')}`,
+      `--client-ca-file=${path('ca.crt')}`,
       '--authorization-mode=RBAC',
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${join(dir, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      `--service-account-issuer=${server}/`,
+      `--service-account-key-file=${path('sa.pub')}`,
+      `--service-account-signing-key-file=${path('sa.key')}`,
+      // The rest as envtest passes them: no controller makes default
+      // ServiceAccounts, so their admission plugin would reject every pod.
       '--service-cluster-ip-range=10.0.0.0/24',
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
+      // Since v1.37 the default (lease) endpoint reconciler refuses a loopback
+      // advertise address; nothing in a test cluster could use the
+      // `kubernetes` Service's endpoints anyway.
+      '--endpoint-reconciler-type=none',
+      // Not envtest's: API priority and fairness is not under test, and its
+      // bookkeeping costs CPU on small CI machines.
       '--enable-priority-and-fairness=false',
       '--v=0',
-    ], { logFile: join(dir, 'kube-apiserver.log'), persistent: opts.persistent ?? false });
-    await waitUntilReady(p, 'kube-apiserver', () => httpsOk(`${server}/readyz`, tls), 90_000, 200);
+    ], { logFile: path('kube-apiserver.log'), persistent });
+    // /readyz covers etcd, the CRD and RBAC bootstrap hooks; the default
+    // namespace comes from a controller loop a moment later, and tests use it.
+    const ready = async (): Promise<boolean> =>
+      (await getStatus(`${server}/readyz`, tls)) === 200 && (await getStatus(`${server}/api/v1/namespaces/default`, tls)) === 200;
+    await waitUntilReady(p, 'kube-apiserver', ready, 90_000, 100);
     return p;
   };
 
-  let etcd = await startEtcd();
-  let apiserver: ManagedProcess;
+  // Free ports can be taken by someone else between our probe and the bind
+  // (parallel test files start servers too): choose again a few times.
+  const startBoth = async (): Promise<{ etcd: ManagedProcess; apiserver: ManagedProcess }> => {
+    for (let attempt = 1; ; attempt++) {
+      [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+      server = `https://127.0.0.1:${apiPort}`;
+      let etcd: ManagedProcess | undefined;
+      try {
+        etcd = await startEtcd();
+        return { etcd, apiserver: await startApiserver() };
+      } catch (e: unknown) {
+        await etcd?.stop();
+        if (attempt >= 3 || !ADDRESS_IN_USE.test((e as Error).message)) throw e;
+        await rm(path('etcd'), { recursive: true, force: true });
+      }
+    }
+  };
+
+  let procs: { etcd: ManagedProcess; apiserver: ManagedProcess };
   try {
-    apiserver = await startApiserver();
+    await mkdir(path('etcd'), { recursive: true, mode: 0o700 });
+    await makeCertificates(dir);
+    procs = await startBoth();
   } catch (e: unknown) {
-    await etcd.stop();
+    await removeDir();
     throw e;
   }
-  const kubeconfigPath = join(dir, 'admin.kubeconfig');
-  await writeFile(kubeconfigPath, kubeconfig(server, dir, { cert: join(dir, 'admin.crt'), key: join(dir, 'admin.key') }));
-  let stopped = false;
 
-  const kubectl = (args: readonly string[], o: { input?: string; kubeconfig?: string } = {}): Promise<CommandResult> =>
+  const kubeconfigPath = path('admin.kubeconfig');
+  await writeFile(kubeconfigPath, kubeconfig(server, path('ca.crt'), { cert: path('admin.crt'), key: path('admin.key') }));
+  let tokenFiles = 0;
+  let stopping: Promise<void> | undefined;
+
+  const kubectl = (args: readonly string[], o: KubectlOptions = {}): Promise<CommandResult> =>
     new Promise((resolve) => {
-      const child = execFile(assets.kubectl, [`--kubeconfig=${o.kubeconfig ?? kubeconfigPath}`, ...args], { maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout, stderr });
+      // Its own discovery cache: ports are reused across runs, and a stale
+      // cache from an earlier server on the same port would hide new CRDs.
+      const all = [`--kubeconfig=${o.kubeconfig ?? kubeconfigPath}`, `--cache-dir=${path('kubectl-cache')}`, ...args];
+      const child = execFile(assets.kubectl, all, { maxBuffer: 64 << 20, timeout: o.timeoutMs ?? 120_000 }, (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+        resolve({ code, stdout, stderr: err !== null && err.killed ? `${stderr}\nkubectl ${args.join(' ')}: killed after ${o.timeoutMs ?? 120_000} ms` : stderr });
       });
-      if (o.input !== undefined) child.stdin?.end(o.input);
-      else child.stdin?.end();
+      child.stdin?.end(o.input ?? '');
     });
+
+  const createToken = async (namespace: string, name: string, t: { duration?: string; audiences?: readonly string[] } = {}): Promise<string> => {
+    const audiences = (t.audiences ?? []).map((a) => `--audience=${a}`);
+    const r = await kubectl(['create', 'token', name, '-n', namespace, `--duration=${t.duration ?? '1h'}`, ...audiences]);
+    if (r.code !== 0) throw new Error(`kubectl create token ${name} -n ${namespace} failed (does the ServiceAccount exist?): ${r.stderr.trim()}`);
+    return r.stdout.trim();
+  };
+  const kubeconfigForToken = async (token: string): Promise<string> => {
+    const file = path(`token-${++tokenFiles}.kubeconfig`);
+    await writeFile(file, kubeconfig(server, path('ca.crt'), { token }), { mode: 0o600 });
+    return file;
+  };
 
   return {
     kubeconfigPath,
     server,
     assets,
+    kubectlPath: assets.kubectl,
+    binDir: dirname(assets.apiserver),
     dir,
-    processes: () => ({ etcd, apiserver }),
+    caCertPath: path('ca.crt'),
+    adminCertPath: path('admin.crt'),
+    adminKeyPath: path('admin.key'),
+    startedInMs: Date.now() - t0,
+    processes: () => procs,
     kubectl,
-    async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
-      const r = await kubectl(['create', 'token', name, '-n', namespace, '--duration=2h']);
-      if (r.code !== 0) throw new Error(`kubectl create token ${namespace}/${name} failed: ${r.stderr}`);
-      const path = join(dir, `sa-${namespace}-${name}.kubeconfig`);
-      await writeFile(path, kubeconfig(server, dir, { token: r.stdout.trim() }));
-      return path;
-    },
+    createToken,
+    kubeconfigForToken,
+    serviceAccountKubeconfig: async (namespace, name) => kubeconfigForToken(await createToken(namespace, name)),
     async restart(): Promise<void> {
-      await apiserver.stop();
-      await etcd.stop();
-      etcd = await startEtcd();
-      apiserver = await startApiserver();
+      await procs.apiserver.stop();
+      await procs.etcd.stop();
+      const etcd = await startEtcd();
+      procs = { etcd, apiserver: procs.apiserver };
+      procs = { etcd, apiserver: await startApiserver() };
     },
-    async stop(): Promise<void> {
-      if (stopped) return;
-      stopped = true;
-      await apiserver.stop();
-      await etcd.stop();
-      if (!opts.dir && !process.env.MLO_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await procs.apiserver.stop();
+        await procs.etcd.stop();
+        await removeDir();
+      })();
+      return stopping;
     },
   };
 }

@@ -1,6 +1,8 @@
 // Child processes the harness starts: each in its own process group, with the
 // tail of its output kept for error messages, stopped SIGTERM-then-SIGKILL,
-// and killed when the test process exits so nothing is left running.
+// and killed when the test process exits so nothing is left running. An exit
+// hook cannot run when the test process is SIGKILLed (a CI timeout, the OOM
+// killer), so each child also gets a watchdog that outlives us by a second.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 
@@ -56,6 +58,19 @@ export interface SpawnOptions {
   persistent?: boolean;
 }
 
+// The watchdog is a detached shell: while we live and the child's group
+// exists it sleeps; when we are gone it SIGKILLs the group. It exits by itself
+// once the group is gone, so a normal stop leaves nothing behind either.
+const WATCHDOG = 'while kill -0 "$1" 2>/dev/null; do kill -0 -"$2" 2>/dev/null || exit 0; sleep 1; done; kill -9 -"$2" 2>/dev/null';
+
+function watch(name: string, pgid: number): void {
+  const dog = spawn('sh', ['-c', WATCHDOG, 'mlo-watchdog', String(process.pid), String(pgid)], { detached: true, stdio: 'ignore' });
+  dog.on('error', (err) => {
+    process.stderr.write(`test env: no watchdog for ${name} (pid ${pgid}): ${err.message}; if this process is SIGKILLed, kill it by hand\n`);
+  });
+  dog.unref();
+}
+
 export function spawnManaged(name: string, command: string, args: readonly string[], opts: SpawnOptions = {}): ManagedProcess {
   hookExit();
   let fd: number | undefined;
@@ -64,7 +79,10 @@ export function spawnManaged(name: string, command: string, args: readonly strin
   if (fd !== undefined) {
     closeSync(fd);
     child.unref();
-  } else live.add(child);
+  } else {
+    live.add(child);
+    if (child.pid !== undefined) watch(name, child.pid);
+  }
   const ring: string[] = [];
   let log: WriteStream | undefined;
   if (opts.logFile && !opts.persistent) log = createWriteStream(opts.logFile, { flags: 'a' });

@@ -8,9 +8,12 @@
 # k8s.io/<staging> module at ./staging/... . Our throwaway module requires it
 # and replaces each staging module with its published v0.<minor>.<patch>
 # release, which is the same code. etcd's server module is built the same way.
+#
+# Versions: the newest k8s.io/kubernetes in the module proxy that builds with
+# Go 1.26, and the newest etcd 3.6. MLO_K8S_VERSION / MLO_ETCD_VERSION override.
 set -euo pipefail
 
-K8S_VERSION="${MLO_K8S_VERSION:-v1.36.3}"
+K8S_VERSION="${MLO_K8S_VERSION:-v1.37.2}"
 ETCD_VERSION="${MLO_ETCD_VERSION:-v3.6.16}"
 CACHE="${MLO_CACHE_DIR:-$HOME/.cache/milvus-load-operator}"
 DEST="$CACHE/kube/$K8S_VERSION"
@@ -19,25 +22,40 @@ STAMP="$DEST/.complete-etcd-$ETCD_VERSION"
 if [ -f "$STAMP" ]; then echo "$DEST/bin"; exit 0; fi
 # Go is often installed off PATH (/usr/local/go); look there too.
 command -v go >/dev/null || { [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"; } || true
-command -v go >/dev/null || { echo "kube-assets: Go is needed to build kube-apiserver/etcd/kubectl (or set KUBEBUILDER_ASSETS / TEST_ASSET_* to existing binaries)" >&2; exit 2; }
+command -v go >/dev/null || { echo "kube-assets: Go >= 1.26 is needed to build kube-apiserver/etcd/kubectl (or set KUBEBUILDER_ASSETS / TEST_ASSET_* to existing binaries)" >&2; exit 2; }
+command -v flock >/dev/null || { echo "kube-assets: flock (util-linux) is needed" >&2; exit 2; }
 
 mkdir -p "$CACHE/kube"
 exec 9>"$CACHE/kube/.lock"
-flock 9
+if ! flock -n 9; then
+  echo "kube-assets: another process is building the Kubernetes test binaries; waiting for it ($CACHE/kube/.lock)" >&2
+  flock 9
+fi
 if [ -f "$STAMP" ]; then echo "$DEST/bin"; exit 0; fi
 
 start=$(date +%s)
-echo "kube-assets: building kube-apiserver, kubectl $K8S_VERSION and etcd $ETCD_VERSION from the Go module proxy (first run only; ~10-20 min on 2 cores)" >&2
+echo "kube-assets: first use on this machine: building kube-apiserver + kubectl $K8S_VERSION and etcd $ETCD_VERSION from the Go module proxy into $DEST (6-10 min on 2 cores, once)" >&2
 WORK="$(mktemp -d "$CACHE/kube/.build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-export GOCACHE="${GOCACHE:-$CACHE/go-build}"
+# Go's build cache ends up ~3 GB and is worthless once the binaries exist, so
+# it lives (and dies) with the temporary build directory, never in the
+# repository. The module cache stays wherever Go keeps it.
+export GOCACHE="$WORK/go-build"
+
+# Both modules' go.mod first, so a wrong version fails in seconds, not after
+# a kube-apiserver build.
+gomod() {
+  local json
+  json="$(cd "$WORK" && go mod download -json "$1")" ||
+    { echo "kube-assets: cannot download $1 from the Go module proxy: $(printf '%s' "$json" | grep '"Error"')" >&2; return 1; }
+  printf '%s' "$json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p'
+}
+kmod="$(gomod "k8s.io/kubernetes@$K8S_VERSION")"
+emod="$(gomod "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
 
 # --- kube-apiserver + kubectl -------------------------------------------
 minor="${K8S_VERSION#v1.}"; staging="v0.${minor}"
-gomod_json="$(cd "$WORK" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION")"
-kmod="$(printf '%s' "$gomod_json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
-[ -f "$kmod" ] || { echo "kube-assets: could not download k8s.io/kubernetes@$K8S_VERSION" >&2; exit 1; }
 mkdir -p "$WORK/k8s" && cd "$WORK/k8s"
 {
   echo "module mlo.local/kubebuild"
@@ -68,8 +86,6 @@ go build -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kube-apiserver" k8
 go build -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 
 # --- etcd -----------------------------------------------------------------
-emod_json="$(cd "$WORK" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
-emod="$(printf '%s' "$emod_json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
 mkdir -p "$WORK/etcd" && cd "$WORK/etcd"
 {
   echo "module mlo.local/etcdbuild"
@@ -93,7 +109,8 @@ GO
 go mod tidy >/dev/null 2>"$WORK/tidy-etcd.log" || { tail -20 "$WORK/tidy-etcd.log" >&2; exit 1; }
 go build -p 2 -trimpath -ldflags "-s -w" -o "$WORK/out/bin/etcd" .
 
-"$WORK/out/bin/kube-apiserver" --version >&2
+got="$("$WORK/out/bin/kube-apiserver" --version)"
+[ "$got" = "Kubernetes $K8S_VERSION" ] || { echo "kube-assets: kube-apiserver reports '$got', expected $K8S_VERSION" >&2; exit 1; }
 "$WORK/out/bin/etcd" --version | head -1 >&2
 rm -rf "$DEST"
 mv "$WORK/out" "$DEST"

@@ -1,0 +1,53 @@
+// The harness must not leave servers running, even when the test process is
+// SIGKILLed and its exit hook never runs.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { spawnManaged } from './process.ts';
+
+const processUrl = new URL('./process.ts', import.meta.url).href;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+}
+
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
+}
+
+describe('managed processes', { timeout: 30_000 }, () => {
+  it('stop() ends the process group and is safe to call twice', async () => {
+    const p = spawnManaged('sleeper', 'sh', ['-c', 'sleep 300 & sleep 300; wait']);
+    assert.ok(p.isRunning());
+    await p.stop(2000);
+    await p.stop(2000);
+    assert.equal(p.isRunning(), false);
+    assert.ok(await goneWithin(p.pid, 1000));
+  });
+
+  it('a SIGKILLed test process does not leave its servers behind', async () => {
+    const script = `import { spawnManaged } from ${JSON.stringify(processUrl)};
+const p = spawnManaged('sleeper', 'sleep', ['300']);
+console.log(p.pid);
+setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+    const pid = Number(line.toString().trim());
+    assert.ok(pid > 0 && alive(pid), `the child printed ${line.toString()}`);
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    assert.ok(await goneWithin(pid, 5000), `sleep (pid ${pid}) outlived its SIGKILLed parent`);
+  });
+});
