@@ -2,11 +2,13 @@
 // milvus-load-operator: run | version. Exit codes: 0 ok, 1 failure, 2 usage error.
 import { readFileSync } from 'node:fs';
 import { run, RUN_HELP, UsageError } from './cli/run.ts';
+import { VALIDATE_HELP, validateCommand } from './cli/validate.ts';
 
 const HELP = `Usage: milvus-load-operator <command> [flags]
 
 Commands:
   run       run the operator (see: milvus-load-operator run --help)
+  validate  check manifests offline (see: milvus-load-operator validate --help)
   version   print the version
 
 Keeps Milvus collections loaded or released as CollectionLoadPolicy resources declare.
@@ -34,6 +36,15 @@ async function main(argv: string[]): Promise<number> {
     }
     await run(rest);
     return 0;
+  }
+  if (command === 'validate') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(VALIDATE_HELP);
+      return 0;
+    }
+    const r = validateCommand(rest);
+    process.stdout.write(r.out);
+    return r.code;
   }
   process.stderr.write(`milvus-load-operator: unknown command ${command}\n\n${HELP}`);
   return 2;
