@@ -1,55 +1,100 @@
 // Is a schedule active at `now`, and when does that next change?
-import { parseDuration } from '../api/duration.ts';
 import type { ScheduleSpec } from '../api/policy.ts';
-import { timeZoneExists } from '../api/runtime-checks.ts';
-import { merge, windowIntervals, type Interval } from './windows.ts';
-import { wallTimeOf } from './zone.ts';
+import { compileSchedule, type CompiledSchedule } from './compile.ts';
+import { merge, occurrences, type Interval } from './windows.ts';
+import { DAY, HOUR } from './zone.ts';
 
 export interface ScheduleEvaluation {
-  /** Inside a window, or within `prewarm` before one. */
+  /** In a window, or within `prewarm` before one opens: the schedule wants the collections loaded. */
   readonly active: boolean;
+  /** In a window (merged with any window it overlaps or touches). */
   readonly inWindow: boolean;
+  /** Active only because a window opens within `prewarm`. */
   readonly prewarming: boolean;
-  /** Next instant (epoch ms) at which `active` flips; absent when it never does. */
+  /** The next instant (epoch ms) strictly after `now` at which `active` flips; absent when it never does. */
   readonly nextChange?: number;
+  /** When the window `now` is in closes (absent outside windows, or when windows never close). */
   readonly currentWindowEnd?: number;
+  /** When the next window opens, after the current one if `now` is in one. */
   readonly nextWindowStart?: number;
 }
 
 export type ScheduleResult = { ok: true; value: ScheduleEvaluation } | { ok: false; error: string };
 
-/** Windows are at most ~48h long and prewarm at most 12h, so 3 days back and 9 ahead see every interval that matters. */
+// Window starts are expanded for local days from LOOK_BACK_DAYS before `now`
+// to one of these horizons after it. An occurrence is under 26h long, so three
+// days back see every one that still matters. The first horizon resolves every
+// schedule that flips at least weekly; the second also one whose only weekly
+// gap collapsed on a DST day (a 02:00-02:30 gap on spring-forward Sunday).
+// Unresolved after that means the windows cover every instant.
 const LOOK_BACK_DAYS = 3;
-const LOOK_AHEAD_DAYS = 9;
-
-function containing(intervals: readonly Interval[], t: number): Interval | undefined {
-  return intervals.find((i) => i.start <= t && t < i.end);
-}
+const HORIZON_DAYS = [9, 23] as const;
+/** The furthest any zone is ahead of UTC. */
+const MAX_OFFSET = 14 * HOUR;
+/** Leaves room for the horizon within the range of `Date`. */
+const LATEST_INSTANT = 8.64e15 - 40 * DAY;
 
 export function evaluateSchedule(schedule: ScheduleSpec, now: number): ScheduleResult {
-  const zone = schedule.timeZone ?? 'UTC';
-  if (!timeZoneExists(zone)) return { ok: false, error: `unknown time zone ${JSON.stringify(zone)} in spec.schedule.timeZone; use an IANA name such as Europe/Berlin` };
-  const prewarmMs = schedule.prewarm ? (parseDuration(schedule.prewarm) ?? 0) : 0;
-  const today = wallTimeOf(zone, now);
-  const raw = windowIntervals(zone, schedule.windows, today, -LOOK_BACK_DAYS, LOOK_AHEAD_DAYS);
-  const windows = merge(raw);
-  const active = merge(raw.map((i) => ({ start: i.start - prewarmMs, end: i.end })));
-  const horizonEnd = Math.max(...active.map((i) => i.end), now);
-  const current = containing(active, now);
-  const inWindow = containing(windows, now);
-  const nextWindow = windows.find((i) => i.start > now);
-  let nextChange: number | undefined;
-  if (current) nextChange = current.end >= horizonEnd && current.end - now > (LOOK_AHEAD_DAYS - 1) * 86_400_000 ? undefined : current.end;
-  else nextChange = active.find((i) => i.start > now)?.start;
+  if (!Number.isFinite(now) || Math.abs(now) > LATEST_INSTANT) return { ok: false, error: `cannot evaluate a schedule at ${now}: not an instant in epoch milliseconds; this is a bug in the caller, not in the schedule` };
+  const compiled = compileSchedule(schedule);
+  return compiled.ok ? { ok: true, value: evaluateCompiled(compiled.value, now) } : compiled;
+}
+
+function evaluateCompiled(schedule: CompiledSchedule, now: number): ScheduleEvaluation {
+  let result = evaluateWithin(schedule, now, HORIZON_DAYS[0]);
+  if (!result.complete) result = evaluateWithin(schedule, now, HORIZON_DAYS[1]);
+  return result.value;
+}
+
+/** Index of the first interval that ends after `t` (intervals sorted and disjoint). */
+function firstEndingAfter(intervals: readonly Interval[], t: number): number {
+  let lo = 0;
+  let hi = intervals.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((intervals[mid]?.end ?? Infinity) > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The interval containing `t`, and the first one starting after `t`. */
+function locate(intervals: readonly Interval[], t: number): { current?: Interval; next?: Interval } {
+  const i = firstEndingAfter(intervals, t);
+  const candidate = intervals[i];
+  if (candidate === undefined) return {};
+  if (candidate.start > t) return { next: candidate };
+  const next = intervals[i + 1];
+  return next === undefined ? { current: candidate } : { current: candidate, next };
+}
+
+function evaluateWithin(schedule: CompiledSchedule, now: number, aheadDays: number): { complete: boolean; value: ScheduleEvaluation } {
+  const { zone, windows: specs, prewarmMs } = schedule;
+  const today = Math.floor(now / DAY);
+  const lastDay = today + aheadDays;
+  const found = occurrences(zone, specs, today - LOOK_BACK_DAYS, lastDay);
+  // Occurrences starting after lastDay open no earlier than this, so instants
+  // before it are classified exactly; later boundaries are not trusted.
+  const windowsKnownUntil = (lastDay + 1) * DAY - MAX_OFFSET;
+  const activeKnownUntil = windowsKnownUntil - prewarmMs;
+  const windows = merge(found);
+  const active = prewarmMs === 0 ? windows : merge(found.map((o) => ({ start: o.start - prewarmMs, end: o.end })));
+
+  const a = locate(active, now);
+  const w = locate(windows, now);
+  const boundary = a.current ? a.current.end : a.next?.start;
+  const nextChange = boundary !== undefined && boundary < activeKnownUntil ? boundary : undefined;
+  const currentWindowEnd = w.current && w.current.end < windowsKnownUntil ? w.current.end : undefined;
+  const nextWindowStart = w.next && w.next.start < windowsKnownUntil ? w.next.start : undefined;
   return {
-    ok: true,
+    complete: nextChange !== undefined && nextWindowStart !== undefined && (w.current === undefined || currentWindowEnd !== undefined),
     value: {
-      active: current !== undefined,
-      inWindow: inWindow !== undefined,
-      prewarming: current !== undefined && inWindow === undefined,
+      active: a.current !== undefined,
+      inWindow: w.current !== undefined,
+      prewarming: a.current !== undefined && w.current === undefined,
       ...(nextChange === undefined ? {} : { nextChange }),
-      ...(inWindow ? { currentWindowEnd: inWindow.end } : {}),
-      ...(nextWindow ? { nextWindowStart: nextWindow.start } : {}),
+      ...(currentWindowEnd === undefined ? {} : { currentWindowEnd }),
+      ...(nextWindowStart === undefined ? {} : { nextWindowStart }),
     },
   };
 }
