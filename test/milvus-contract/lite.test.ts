@@ -5,12 +5,17 @@ milvusContract({
   name: 'Milvus Lite',
   start: async () => {
     const s = await startMilvusLite();
-    return { address: s.address, stop: () => s.dispose() };
+    return { address: s.address, stop: () => s.dispose(), restart: () => s.restart() };
   },
   features: {
-    partitions: 'Milvus Lite has no partitions',
+    partitions: 'Milvus Lite has no partition loads (LoadPartitions is UNIMPLEMENTED)',
     segmentInfo: 'Milvus Lite does not implement GetQuerySegmentInfo',
     segmentMemSize: 'Milvus Lite does not implement GetQuerySegmentInfo',
     asyncLoad: 'Milvus Lite loads synchronously',
+    databases: true,
+    replicas: 'Milvus Lite has no replicas (GetReplicas is UNIMPLEMENTED; replica_number is ignored)',
+    resourceGroups: 'Milvus Lite has no resource groups (their RPCs are UNIMPLEMENTED; resource_groups is ignored)',
+    loadRequiresIndex: 'Milvus Lite loads a collection that has no index',
+    afterRestart: 'NotLoad',
   },
 });
