@@ -6,7 +6,8 @@ milvusContract({
   name: 'simulator',
   start: async () => {
     const sim = await startSimulator({ loadMillis: 300 });
-    return { address: sim.address, stop: () => sim.stop() };
+    // A restart as a real Milvus does it: loaded collections load again, Loading then Loaded.
+    return { address: sim.address, stop: () => sim.stop(), restart: () => sim.restart({ reload: true }) };
   },
-  features: { partitions: true, segmentInfo: true, segmentMemSize: true, asyncLoad: true },
+  features: { partitions: true, segmentInfo: true, segmentMemSize: true, asyncLoad: true, afterRestart: 'Loaded' },
 });

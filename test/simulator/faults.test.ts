@@ -86,6 +86,23 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
     }
   });
 
+  it('a hung server (accepts, never answers): the SDK gives up after `timeout`, DEADLINE_EXCEEDED is not retried', async (t) => {
+    const client = clientFor(sim, { timeout: 400 });
+    await client.connectPromise;
+    sim.faults.latencyMs('*', 3_600_000);
+    try {
+      const hung = await outcome(client.getLoadState({ collection_name: 'docs' }));
+      assert.ok(!hung.ok && hung.error.code === 4, 'DEADLINE_EXCEEDED');
+      assert.ok(hung.ms >= 390 && hung.ms < 800, `one deadline, no retries (took ${hung.ms.toFixed(0)} ms)`);
+      const perCall = await outcome(client.getLoadState({ collection_name: 'docs', timeout: 100 }));
+      assert.ok(!perCall.ok && perCall.error.code === 4 && perCall.ms < 400, 'a per-call timeout overrides the client one');
+      t.diagnostic(`hung server: fails after ${hung.ms.toFixed(0)} ms with timeout 400, ${perCall.ms.toFixed(0)} ms with a per-call timeout of 100`);
+    } finally {
+      sim.faults.latencyMs('*', 0);
+      await client.closeConnection();
+    }
+  });
+
   it('fails the next call of a method once, with a real Milvus status or a gRPC error', async () => {
     sim.faults.failNext('LoadCollection', { code: 1, reason: 'service not ready[querycoord=1]: Initializing' });
     const refused = await c.loadCollectionAsync({ collection_name: 'docs' });
@@ -116,7 +133,7 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
     const right = clientFor(sim, { username: 'root', password: 'Milvus' });
     const badKey = clientFor(sim, { token: 'not-the-key', maxRetries: 0 });
     const clients = [anonymous, wrong, right, badKey];
-    sim.faults.authRequired({ user: 'root', password: 'Milvus' });
+    sim.faults.requireAuth({ user: 'root', password: 'Milvus' });
     try {
       const connects = clients.map((x) => outcome(x.connectPromise));
       const [a, w, r, k] = await Promise.all([anonymous, wrong, right, badKey].map((x) => outcome(x.showCollections())));
@@ -126,8 +143,24 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
       assert.ok(k && !k.ok && k.error.details === 'auth check failure, please check api key is correct');
       await Promise.all(connects);
     } finally {
-      sim.faults.authRequired(undefined);
+      sim.faults.requireAuth(undefined);
       await Promise.all(clients.map((x) => x.closeConnection()));
+    }
+  });
+
+  it('accepts an API key when one is required', async () => {
+    sim.faults.requireAuth({ token: 'sk-simulator' });
+    const right = clientFor(sim, { token: 'sk-simulator' });
+    const wrong = clientFor(sim, { token: 'sk-other', maxRetries: 0 });
+    const connects = [right, wrong].map((x) => outcome(x.connectPromise));
+    try {
+      assert.ok(isSuccess(await right.showCollections()));
+      const refused = await outcome(wrong.showCollections());
+      assert.ok(!refused.ok && refused.error.code === 16 && refused.error.details === 'auth check failure, please check api key is correct');
+      await Promise.all(connects);
+    } finally {
+      sim.faults.requireAuth(undefined);
+      await Promise.all([right.closeConnection(), wrong.closeConnection()]);
     }
   });
 
@@ -146,6 +179,36 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
       sim.faults.unimplemented('GetQuerySegmentInfo', false);
       sim.faults.unimplemented('ShowCollections', false);
     }
+    // What the operator's other calls make of it: `{}` where the SDK hands the reply back, a TypeError where it reads into it.
+    const empty: [string, () => Promise<unknown>][] = [
+      ['GetLoadState', () => c.getLoadState({ collection_name: 'docs' })],
+      ['GetLoadingProgress', () => c.getLoadingProgress({ collection_name: 'docs' })],
+      ['LoadCollection', () => c.loadCollectionAsync({ collection_name: 'docs' })],
+      ['ReleaseCollection', () => c.releaseCollection({ collection_name: 'docs' })],
+      ['GetReplicas', () => c.getReplicas({ collectionID: '1' })],
+    ];
+    for (const [rpc, call] of empty) {
+      sim.faults.unimplemented(rpc);
+      try {
+        assert.deepEqual(await call(), {}, rpc);
+      } finally {
+        sim.faults.unimplemented(rpc, false);
+      }
+    }
+    const throwing: [string, () => Promise<unknown>][] = [
+      ['DescribeCollection', () => c.describeCollection({ collection_name: 'docs' })],
+      ['GetCollectionStatistics', () => c.getCollectionStatistics({ collection_name: 'docs' })],
+      ['ShowPartitions', () => c.showPartitions({ collection_name: 'docs' })],
+    ];
+    for (const [rpc, call] of throwing) {
+      sim.faults.unimplemented(rpc);
+      try {
+        const r = await outcome(call());
+        assert.ok(!r.ok && r.error instanceof TypeError, rpc);
+      } finally {
+        sim.faults.unimplemented(rpc, false);
+      }
+    }
   });
 
   it('counts calls per method for benchmarks', async () => {
@@ -154,6 +217,34 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
     await c.releaseCollection({ collection_name: 'docs' });
     assert.deepEqual({ ...sim.counters }, { ShowCollections: 1, ReleaseCollection: 1 });
     assert.equal(sim.mutatingCalls(), 1);
+  });
+
+  it('restarts as a real Milvus does: loaded collections load again from 0%', async () => {
+    sim.state.createCollection('default', 'reloaded', { rows: 10 });
+    sim.state.loadDirectly('default', 'reloaded');
+    await sim.restart({ reload: true });
+    const after = clientFor(sim);
+    try {
+      assert.equal((await after.getLoadState({ collection_name: 'reloaded' })).state, 'LoadStateLoading');
+      assert.equal(Number((await after.getLoadingProgress({ collection_name: 'reloaded' })).progress), 0);
+      clock += 1_000;
+      assert.equal((await after.getLoadState({ collection_name: 'reloaded' })).state, 'LoadStateLoaded');
+      // A load still Loading survives three restarts (queryCoord.collectionRecoverTimes), then querycoord releases it.
+      sim.faults.stuckLoads({ collection: 'reloaded', atPercent: 10 });
+      for (let i = 0; i < 3; i++) await sim.restart({ reload: true });
+      assert.equal((await after.getLoadState({ collection_name: 'reloaded' })).state, 'LoadStateLoading');
+      await sim.restart({ reload: true });
+      assert.equal((await after.getLoadState({ collection_name: 'reloaded' })).state, 'LoadStateNotLoad');
+    } finally {
+      sim.faults.stuckLoads(false);
+      // Let the other reloaded collections finish.
+      clock += 1_000;
+      await after.closeConnection();
+    }
+    // `c` saw the restarts; the next test wants a client that did not.
+    await c.closeConnection();
+    c = clientFor(sim);
+    await c.connectPromise;
   });
 
   it('goes down and comes back on the same port with the same state', async (t) => {

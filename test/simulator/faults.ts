@@ -44,7 +44,7 @@ export class FaultInjector {
     await this.setListening(!on);
   }
 
-  /** Extra latency for one method, or 'all'; 0 removes it. */
+  /** Extra latency for one method, or every method ('*' or 'all'); 0 removes it. A latency past the client's deadline is a hung server. */
   latencyMs(method: string, ms: number): void {
     const key = method === 'all' ? '*' : method;
     if (ms > 0) this.latency.set(key, ms);
@@ -102,7 +102,18 @@ export class FaultInjector {
     this.credentials = credentials;
   }
 
-  /** Earlier spelling of authRequired: "user:password" or an API key; undefined turns it off. */
+  /**
+   * The same as authRequired, called as `faults.requireAuth({ user, password })`,
+   * `faults.requireAuth({ token })` or `faults.requireAuth(undefined)`.
+   */
+  get requireAuth(): (credentials: Credentials | undefined) => void {
+    return (credentials) => this.authRequired(credentials);
+  }
+
+  /**
+   * @deprecated The older assignment form, `faults.requireAuth = 'user:password'` (or an API key;
+   * undefined turns it off), still used by test/milvus/adapter.test.ts. Call `requireAuth(...)` instead.
+   */
   set requireAuth(token: string | undefined) {
     this.credentials = token === undefined ? undefined : { token };
   }

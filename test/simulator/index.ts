@@ -22,6 +22,20 @@ export interface SimulatorOptions extends Partial<SimulatorConfig> {
   port?: number;
   /** Clock for loads, timeouts and timestamps (default Date.now). */
   now?: () => number;
+  /** Another name for `now`. */
+  clock?: () => number;
+}
+
+export interface RestartOptions {
+  /**
+   * false (default): everything comes back exactly as it was, loads included.
+   * true: as a real Milvus restart does (querycoord recovery): the query nodes
+   * lost their segments, so every loaded or loading collection loads again
+   * from 0% (Loading, then Loaded); a load that was still Loading gets at most
+   * `collectionRecoverTimes` (3) restarts before it is released; remembered
+   * load failures are forgotten.
+   */
+  reload?: boolean;
 }
 
 export interface MilvusSimulator {
@@ -39,15 +53,17 @@ export interface MilvusSimulator {
   mutatingCalls(): number;
   /** All calls. */
   totalCalls(): number;
+  /** The clock loads progress on (the `now` option, else Date.now). */
+  readonly clock: () => number;
   /** Stops listening. State is kept, so restart() can bring it back. */
   stop(): Promise<void>;
-  /** Milvus down and up: a new server on the same port with the same state. */
-  restart(): Promise<void>;
+  /** Milvus down and up: a new server on the same port with the same state (see RestartOptions for loads). */
+  restart(opts?: RestartOptions): Promise<void>;
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<MilvusSimulator> {
-  const { port: wantedPort, now, ...config } = opts;
-  const state = new SimulatorState(now);
+  const { port: wantedPort, now, clock, ...config } = opts;
+  const state = new SimulatorState(now ?? clock);
   Object.assign(state.config, config);
   const counters = new Counters();
   // Called only after `running` exists: FaultInjector.unavailable() opens and closes the port.
@@ -74,8 +90,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
       running.close();
       return Promise.resolve();
     },
-    restart: async () => {
+    get clock() {
+      return state.now;
+    },
+    restart: async (restartOpts: RestartOptions = {}) => {
       running.close();
+      if (restartOpts.reload === true) state.loads.recoverAll();
       await running.listen();
     },
   };

@@ -27,6 +27,8 @@ export interface LoadRecord {
   /** Bytes this load holds in query-node memory (all replicas). */
   reservedBytes: number;
   refreshed: boolean;
+  /** Restarts this load lived through while not fully loaded (querycoord's RecoverTimes). */
+  recoverTimes?: number;
   /** Replica IDs handed out so far (stable across GetReplicas calls). */
   replicaIds?: string[];
 }
@@ -40,6 +42,9 @@ export interface LoadRequest {
   loadFieldIds: number[];
   skipDynamic: boolean;
 }
+
+/** queryCoord.collectionRecoverTimes: restarts a load that is still Loading survives before querycoord releases it. */
+export const COLLECTION_RECOVER_TIMES = 3;
 
 export class LoadMachine {
   readonly state: SimulatorState;
@@ -187,6 +192,31 @@ export class LoadMachine {
     this.state.addUsedBytes(free);
     load.fitPercent = Math.min(load.fitPercent, Math.min(99, Math.floor((free / needed) * 100)));
     load.oom = { predictBytes: used + needed, limitBytes: capacityBytes, usedBytes: used };
+  }
+
+  /**
+   * After a Milvus restart (querycoord CollectionManager.Recover): loads are
+   * kept in the meta store, but the query nodes lost their segments, so each
+   * one loads again from 0%. One that was still Loading counts a recovery and
+   * is released after COLLECTION_RECOVER_TIMES. The failed-load cache lives
+   * in memory: it is gone.
+   */
+  recover(c: SimCollection): void {
+    delete c.failedLoad;
+    this.settle(c);
+    const load = c.load;
+    if (!load) return;
+    if (this.loadState(c) !== 'LoadStateLoaded') {
+      load.recoverTimes = (load.recoverTimes ?? 0) + 1;
+      if (load.recoverTimes > COLLECTION_RECOVER_TIMES) return this.release(c);
+    }
+    const now = this.state.now();
+    load.startedAt = now;
+    for (const p of c.partitions.values()) if (p.loadStartedAt !== undefined) p.loadStartedAt = now;
+  }
+
+  recoverAll(): void {
+    for (const c of this.state.byId.values()) this.recover(c);
   }
 
   /** A refresh of a loaded collection; refused (real text) while not fully loaded. */

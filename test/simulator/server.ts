@@ -50,7 +50,8 @@ export function buildService(parts: ServiceParts): grpc.UntypedServiceImplementa
     service[method] = (call: grpc.ServerUnaryCall<Req, Reply>, callback: grpc.sendUnaryData<Reply>): void => {
       parts.counters.count(method);
       const delay = parts.faults.delayFor(method);
-      if (delay > 0) setTimeout(() => answer(parts, method, call, callback), delay);
+      // Unref'd: a hung call (latency past every deadline) must not keep a test process alive.
+      if (delay > 0) setTimeout(() => answer(parts, method, call, callback), delay).unref();
       else answer(parts, method, call, callback);
     };
   }

@@ -69,7 +69,7 @@ export interface SimulatorConfig {
   loadMillis: number;
   /** queryCoord.loadTimeoutSeconds: loads not done by then are cancelled (NotLoad). Infinity disables. */
   loadTimeoutMillis: number;
-  /** How long a cancelled out-of-memory load's error is replayed (querycoord's failed-load cache). */
+  /** How long a cancelled out-of-memory load's error is replayed: querycoord's FailedLoadCache expireTime (24 h). */
   failedLoadCacheMillis: number;
   /** Query-node memory for all loaded replicas. */
   capacityBytes: number;
@@ -92,7 +92,7 @@ export class SimulatorState {
   readonly config: SimulatorConfig = {
     loadMillis: 200,
     loadTimeoutMillis: 600_000,
-    failedLoadCacheMillis: 600_000,
+    failedLoadCacheMillis: 24 * 3_600_000,
     capacityBytes: Number.POSITIVE_INFINITY,
     oomError: 'memory-limit',
     version: 'v2.4.23',
