@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from './kube.ts';
-import { peakRss } from './process.ts';
+import { peakRss, processAlive } from './process.ts';
 
 const crd = `
 apiVersion: apiextensions.k8s.io/v1
@@ -34,16 +34,6 @@ spec:
             - rule: self.min <= self.max
               message: min must not exceed max
 `;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw e;
-  }
-}
 
 const mib = (b: number | undefined): string => (b === undefined ? '?' : `${Math.round(b / 2 ** 20)} MiB`);
 
@@ -104,11 +94,11 @@ describe('the real kube-apiserver', { timeout: 180_000 }, () => {
   it('stops exactly what it started, removes its directory, and can be stopped twice', async (t) => {
     const { etcd, apiserver } = kube.processes();
     t.diagnostic(`peak RSS: etcd ${mib(await peakRss(etcd.pid))}, kube-apiserver ${mib(await peakRss(apiserver.pid))}`);
-    assert.ok(alive(etcd.pid) && alive(apiserver.pid));
+    assert.ok(processAlive(etcd.pid) && processAlive(apiserver.pid));
     await Promise.all([kube.stop(), kube.stop()]);
     await kube.stop();
-    assert.equal(alive(etcd.pid), false, 'etcd is gone');
-    assert.equal(alive(apiserver.pid), false, 'kube-apiserver is gone');
+    assert.equal(processAlive(etcd.pid), false, 'etcd is gone');
+    assert.equal(processAlive(apiserver.pid), false, 'kube-apiserver is gone');
     assert.equal(existsSync(kube.dir), false, `${kube.dir} is removed`);
   });
 });

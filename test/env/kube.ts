@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from './ports.ts';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from './process.ts';
+import { makeTempDir } from './temp-dir.ts';
 
 const run = promisify(execFile);
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -50,7 +51,11 @@ export interface KubeEnv {
   readonly kubectlPath: string;
   /** Directory of kube-apiserver (with the cache or KUBEBUILDER_ASSETS: all three binaries). */
   readonly binDir: string;
-  /** Certificates, keys, kubeconfigs, logs and etcd's data. Removed by `stop()` unless it was passed in. */
+  /**
+   * Certificates, keys, kubeconfigs, logs and etcd's data. Removed by `stop()`
+   * or when the test process dies (see temp-dir.ts), unless it was passed in
+   * or MLO_KEEP_TEST_DIRS is set.
+   */
   readonly dir: string;
   /** The CA that signed the serving certificate and the admin's client certificate. */
   readonly caCertPath: string;
@@ -233,9 +238,11 @@ const ADDRESS_IN_USE = /address already in use/i;
 export async function startKube(opts: { dir?: string; persistent?: boolean } = {}): Promise<KubeEnv> {
   const t0 = Date.now();
   const assets = await locateKubeAssets();
-  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'mlo-kube-')));
+  // Ours to remove unless the caller gave it or wants to read the logs after.
+  const temp = opts.dir || process.env.MLO_KEEP_TEST_DIRS ? undefined : await makeTempDir('mlo-kube-');
+  const dir = opts.dir ?? temp?.path ?? (await mkdtemp(join(tmpdir(), 'mlo-kube-kept-')));
   const removeDir = async (): Promise<void> => {
-    if (!opts.dir && !process.env.MLO_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
+    await temp?.remove();
   };
   const persistent = opts.persistent ?? false;
   const path = (f: string): string => join(dir, f);

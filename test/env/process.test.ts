@@ -3,28 +3,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { spawnManaged } from './process.ts';
+import { processAlive, spawnManaged } from './process.ts';
 
 const processUrl = new URL('./process.ts', import.meta.url).href;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw e;
-  }
-}
 
 async function goneWithin(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
+    if (!processAlive(pid)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return !alive(pid);
+  return !processAlive(pid);
 }
 
 describe('managed processes', { timeout: 30_000 }, () => {
@@ -45,9 +39,27 @@ setInterval(() => {}, 1000);`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
     const pid = Number(line.toString().trim());
-    assert.ok(pid > 0 && alive(pid), `the child printed ${line.toString()}`);
+    assert.ok(pid > 0 && processAlive(pid), `the child printed ${line.toString()}`);
     parent.kill('SIGKILL');
     await once(parent, 'exit');
     assert.ok(await goneWithin(pid, 5000), `sleep (pid ${pid}) outlived its SIGKILLed parent`);
+  });
+
+  it('a SIGTERMed test process kills its servers, removes their directories and exits 143', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mlo-process-test-'));
+    const script = `import { removeOnExit, spawnManaged } from ${JSON.stringify(processUrl)};
+removeOnExit(${JSON.stringify(dir)});
+const p = spawnManaged('sleeper', 'sleep', ['300']);
+console.log(p.pid);
+setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+    const pid = Number(line.toString().trim());
+    assert.ok(pid > 0 && processAlive(pid), `the child printed ${line.toString()}`);
+    parent.kill('SIGTERM');
+    const [code] = (await once(parent, 'exit')) as [number | null];
+    assert.equal(code, 143);
+    assert.ok(await goneWithin(pid, 1000), `sleep (pid ${pid}) outlived its SIGTERMed parent`);
+    assert.equal(existsSync(dir), false, `${dir} is removed`);
   });
 });

@@ -1,10 +1,12 @@
 // Child processes the harness starts: each in its own process group, with the
 // tail of its output kept for error messages, stopped SIGTERM-then-SIGKILL,
-// and killed when the test process exits so nothing is left running. An exit
+// and killed when the test process exits so nothing is left running (the
+// temporary directories registered with removeOnExit go too). An exit
 // hook cannot run when the test process is SIGKILLed (a CI timeout, the OOM
 // killer), so each child also gets a watchdog that outlives us by a second.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { constants } from 'node:os';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -21,6 +23,7 @@ export interface ManagedProcess {
 }
 
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 let hooked = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -37,13 +40,34 @@ function hookExit(): void {
   hooked = true;
   process.on('exit', () => {
     for (const c of live) killGroup(c, 'SIGKILL');
+    for (const dir of dirs) {
+      try {
+        // Retries: a server SIGKILLed a moment ago may still be writing there.
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      } catch (e: unknown) {
+        process.stderr.write(`test env: could not remove ${dir} on exit: ${(e as Error).message}; remove it by hand\n`);
+      }
+    }
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      for (const c of live) killGroup(c, 'SIGKILL');
-      process.exit(130);
-    });
+    // Handlers replace Node's default "die at once", so exit ourselves, with
+    // the status a shell reports for that signal (130, 143).
+    process.once(sig, () => process.exit(128 + constants.signals[sig]));
   }
+}
+
+/**
+ * Removes `dir` when this process exits (normally, or on SIGINT/SIGTERM),
+ * after the children have been killed: a crashed test run leaves no
+ * temporary directories behind. The returned function unregisters it, for
+ * when the owner has removed it itself.
+ */
+export function removeOnExit(dir: string): () => void {
+  hookExit();
+  dirs.add(dir);
+  return () => {
+    dirs.delete(dir);
+  };
 }
 
 export interface SpawnOptions {
@@ -59,9 +83,15 @@ export interface SpawnOptions {
 }
 
 // The watchdog is a detached shell: while we live and the child's group
-// exists it sleeps; when we are gone it SIGKILLs the group. It exits by itself
-// once the group is gone, so a normal stop leaves nothing behind either.
-const WATCHDOG = 'while kill -0 "$1" 2>/dev/null; do kill -0 -"$2" 2>/dev/null || exit 0; sleep 1; done; kill -9 -"$2" 2>/dev/null';
+// exists it sleeps; when we are gone (or a zombie that init has not collected
+// yet) it SIGKILLs the group. It exits by itself once the group is gone, so a
+// normal stop leaves nothing behind either.
+const WATCHDOG = [
+  'while kill -0 "$1" 2>/dev/null; do',
+  '  s=; { read -r s < /proc/"$1"/stat; } 2>/dev/null; case "$s" in *") Z "*) break;; esac',
+  '  kill -0 -"$2" 2>/dev/null || exit 0; sleep 1',
+  'done; kill -9 -"$2" 2>/dev/null',
+].join('\n');
 
 function watch(name: string, pgid: number): void {
   const dog = spawn('sh', ['-c', WATCHDOG, 'mlo-watchdog', String(process.pid), String(pgid)], { detached: true, stdio: 'ignore' });
@@ -146,6 +176,27 @@ export async function waitUntilReady(proc: ManagedProcess, what: string, ready: 
       throw new Error(`${what} was not ready after ${timeoutMs} ms; ${proc.name}'s last output:\n${proc.tail()}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Whether `pid` is a live process. A zombie counts as gone: it has exited and
+ * only waits for its parent (or, orphaned, for init, which on some VMs takes
+ * seconds) to collect it, yet `kill(pid, 0)` still succeeds on it.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw e;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
   }
 }
 

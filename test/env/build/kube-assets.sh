@@ -53,6 +53,18 @@ gomod() {
 }
 kmod="$(gomod "k8s.io/kubernetes@$K8S_VERSION")"
 emod="$(gomod "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
+# GOTOOLCHAIN=local: an older Go must not fetch a newer one. Say what is
+# needed now, not after minutes of downloads.
+have="$(go env GOVERSION)"; have="${have#go}"
+needgo() {
+  local need
+  need="$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$1")"
+  [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" = "$need" ] && return 0
+  echo "kube-assets: Go $have is too old: $2 needs Go >= $need (install it, or set KUBEBUILDER_ASSETS / TEST_ASSET_* to existing binaries)" >&2
+  exit 2
+}
+needgo "$kmod" "k8s.io/kubernetes@$K8S_VERSION"
+needgo "$emod" "etcd $ETCD_VERSION"
 
 # --- kube-apiserver + kubectl -------------------------------------------
 minor="${K8S_VERSION#v1.}"; staging="v0.${minor}"
@@ -111,6 +123,8 @@ go build -p 2 -trimpath -ldflags "-s -w" -o "$WORK/out/bin/etcd" .
 
 got="$("$WORK/out/bin/kube-apiserver" --version)"
 [ "$got" = "Kubernetes $K8S_VERSION" ] || { echo "kube-assets: kube-apiserver reports '$got', expected $K8S_VERSION" >&2; exit 1; }
+got="$("$WORK/out/bin/kubectl" version --client -o yaml | sed -n 's/^  gitVersion: //p')"
+[ "$got" = "$K8S_VERSION" ] || { echo "kube-assets: kubectl reports '$got', expected $K8S_VERSION" >&2; exit 1; }
 "$WORK/out/bin/etcd" --version | head -1 >&2
 rm -rf "$DEST"
 mv "$WORK/out" "$DEST"
