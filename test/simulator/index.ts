@@ -24,6 +24,8 @@ export interface SimulatorOptions extends Partial<SimulatorConfig> {
   now?: () => number;
   /** Another name for `now`. */
   clock?: () => number;
+  /** Serve TLS with this certificate (PEM) instead of plain TCP; the URI then starts with https://. */
+  tls?: { certPem: string; keyPem: string };
 }
 
 export interface RestartOptions {
@@ -73,11 +75,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
   });
   const serverId = String(randomInt(1, 2 ** 47));
   const handlers = { ...catalogHandlers(state), ...loadHandlers(state), ...queryHandlers(state, serverId) };
-  const running = new Listener(buildService({ handlers, faults, counters }), wantedPort ?? 0);
+  const running = new Listener(buildService({ handlers, faults, counters }), wantedPort ?? 0, opts.tls);
   await running.listen();
   const port = running.port;
   return {
-    uri: `http://127.0.0.1:${port}`,
+    uri: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
     address: `127.0.0.1:${port}`,
     port,
     state,

@@ -63,10 +63,12 @@ export class Listener {
   port: number;
   private server: grpc.Server | undefined;
   private readonly service: grpc.UntypedServiceImplementation;
+  private readonly tls: { certPem: string; keyPem: string } | undefined;
 
-  constructor(service: grpc.UntypedServiceImplementation, port: number) {
+  constructor(service: grpc.UntypedServiceImplementation, port: number, tls?: { certPem: string; keyPem: string }) {
     this.service = service;
     this.port = port;
+    this.tls = tls;
   }
 
   get listening(): boolean {
@@ -78,7 +80,10 @@ export class Listener {
     const server = new grpc.Server();
     server.addService(milvusService, this.service);
     this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${this.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      const creds = this.tls
+        ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.tls.certPem), private_key: Buffer.from(this.tls.keyPem) }], false)
+        : grpc.ServerCredentials.createInsecure();
+      server.bindAsync(`127.0.0.1:${this.port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
     this.server = server;
   }
