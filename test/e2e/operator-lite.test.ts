@@ -127,6 +127,26 @@ describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
     assert.equal(await state('reviews'), 'LoadStateLoaded');
   });
 
+  it('suspend observes and reports but changes nothing; unsuspending acts', async () => {
+    await observer.createCollection({ collection_name: 'paused', fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });
+    await observer.createIndex({ collection_name: 'paused', field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+    await observer.releaseCollection({ collection_name: 'paused' });
+    await apply(policy('paused', milvus.uri, '  selector: { names: [paused] }\n  suspend: true'));
+    await until('Suspended condition', async () => (await jsonpath('clp', 'paused', '{.status.conditions[?(@.type=="Suspended")].status}')) === 'True');
+    await new Promise((r) => setTimeout(r, (RESYNC_S + 1) * 1000));
+    assert.equal(await state('paused'), 'LoadStateNotLoad', 'a suspended policy changes nothing');
+    assert.equal(await jsonpath('clp', 'paused', '{.status.collections[0].state}'), 'Released', 'but reports what it sees');
+    await apply(policy('paused', milvus.uri, '  selector: { names: [paused] }\n  suspend: false'));
+    await until('paused loaded', async () => (await state('paused')) === 'LoadStateLoaded');
+  });
+
+  it('a new milvusload.io/refresh value asks for one refresh load', async () => {
+    const r = await kube.kubectl(['annotate', 'clp', 'paused', '-n', 'search', 'milvusload.io/refresh=r1', '--overwrite']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('refreshedValue r1', async () => (await jsonpath('clp', 'paused', '{.status.refreshedValue}')) === 'r1');
+    await until('a Refresh log line', async () => operator.tail(200).includes('"reason":"Refresh"'));
+  });
+
   it('an unreachable Milvus gives Degraded with a reason that says so, and recovers', async () => {
     const c = new MilvusClient({ address: other.address, telemetry: { enabled: false } });
     await c.createCollection({ collection_name: 'remote', fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 8 }] });
