@@ -4,13 +4,9 @@ import { budgetSpecSchema, type CollectionLoadBudget } from './budget.ts';
 import { API_VERSION, BUDGET_KIND, POLICY_KIND } from './constants.ts';
 import { policySpecSchema, type CollectionLoadPolicy } from './policy.ts';
 import { checkPolicySpec } from './runtime-checks.ts';
-import { applyDefaults, validateMetadata, validateNode, type FieldError } from './validate.ts';
+import { applyDefaults, isPlainObject, validateMetadata, validateNode, type FieldError } from './validate.ts';
 
 export type Validated<T> = { ok: true; object: T; errors: [] } | { ok: false; errors: FieldError[] };
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Validates a CollectionLoadPolicy as admission would, then applies the
@@ -40,7 +36,7 @@ function validateKind(
   checkSpec: (spec: unknown, out: FieldError[]) => void,
 ): Validated<unknown> {
   const out: FieldError[] = [];
-  if (!isRecord(input)) return { ok: false, errors: [{ path: '', type: 'Invalid', message: 'Invalid value: the document is not an object' }] };
+  if (!isPlainObject(input)) return { ok: false, errors: [{ path: '', type: 'Invalid', message: 'Invalid value: the document is not an object' }] };
   const copy = structuredClone(input);
   if (copy.apiVersion !== API_VERSION) out.push({ path: 'apiVersion', type: 'Invalid', message: `Invalid value: ${JSON.stringify(copy.apiVersion)}: must be ${API_VERSION}` });
   if (copy.kind !== kind) out.push({ path: 'kind', type: 'Invalid', message: `Invalid value: ${JSON.stringify(copy.kind)}: must be ${kind}` });

@@ -3,7 +3,6 @@
 // from "what changed", and rebuilds every status from observation.
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { RELEASE_FINALIZER } from '../api/constants.ts';
-import { compileGlob } from '../api/glob.ts';
 import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy, PolicyStatus } from '../api/policy.ts';
 import { validatePolicy } from '../api/resources.ts';
@@ -13,6 +12,7 @@ import { patchBudgetStatus, patchPolicyStatus, recordEvent, setFinalizers } from
 import type { Logger } from '../log/logger.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { plan } from '../planner/plan.ts';
+import { selects } from '../planner/select.ts';
 import { renderBudgetStatus, renderPolicyStatus, withActionFailures } from '../planner/status.ts';
 import type { MilvusAction, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
 import { ConnectionPool, resolveConnection } from './connections.ts';
@@ -242,21 +242,13 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
   };
 }
 
-function selects(policy: CollectionLoadPolicy, name: string): boolean {
-  if (policy.spec.selector.names?.includes(name)) return true;
-  return (policy.spec.selector.patterns ?? []).some((g) => {
-    const c = compileGlob(g);
-    return c.ok && c.regex.test(name);
-  });
-}
-
 async function report(deps: ReconcilerDeps, log: Logger, draft: PolicyDraft, now: number): Promise<number> {
   const pol = draft.policy;
   const next = renderPolicyStatus(draft, now);
   const prev = pol.status;
   const heartbeatDue = !prev?.lastSyncTime || now - Date.parse(prev.lastSyncTime) > deps.settings.statusHeartbeatMs;
+  // Unchanged apart from lastSyncTime: write only when the heartbeat is due (and there is a sync time to refresh).
   if (sameStatus(prev, next) && !(heartbeatDue && next.lastSyncTime)) return 0;
-  if (sameStatus(prev, next) && prev?.lastSyncTime && next.lastSyncTime === undefined) return 0;
   const ns = pol.metadata.namespace ?? 'default';
   try {
     await patchPolicyStatus(deps.http, ns, pol.metadata.name, prev, next);

@@ -20,6 +20,12 @@ function globRegex(glob: string): RegExp | undefined {
   return globCache.get(glob);
 }
 
+/** Whether the policy's selector picks this collection name (globs compiled once and cached). */
+export function selects(policy: CollectionLoadPolicy, name: string): boolean {
+  if (policy.spec.selector.names?.includes(name)) return true;
+  return (policy.spec.selector.patterns ?? []).some((g) => globRegex(g)?.test(name) ?? false);
+}
+
 export function selectCollections(policy: CollectionLoadPolicy, collections: ReadonlyMap<string, ObservedCollection>): Selection {
   const chosen = new Map<string, ObservedCollection>();
   const missing: string[] = [];

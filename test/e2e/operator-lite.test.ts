@@ -8,24 +8,11 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { startMilvusLite, type MilvusServer } from '../env/milvus.ts';
 import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const RESYNC_S = 3;
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e: unknown) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function policy(name: string, uri: string, spec: string): string {
   return `apiVersion: milvusload.io/v1alpha1

@@ -9,16 +9,10 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { standaloneUnavailableReason, startMilvusStandalone, type MilvusServer } from '../env/milvus.ts';
 import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-async function until(what: string, f: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 describe('operator end to end on Milvus standalone', { timeout: 600_000, skip: standaloneUnavailableReason() }, () => {
   let kube: KubeEnv;

@@ -8,16 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { spawnManaged, type ManagedProcess } from '../env/process.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
+import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-async function until(what: string, f: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('failures, with the Milvus simulator', { timeout: 300_000 }, () => {
   let kube: KubeEnv;

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { spawnManaged, type ManagedProcess } from '../env/process.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
+import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,13 +27,6 @@ function makeCerts(): { ca: string; cert: string; key: string } {
   return { ca: read('ca.crt'), cert: read('srv.crt'), key: read('srv.key') };
 }
 
-async function until(what: string, f: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('TLS to Milvus, with the simulator', { timeout: 240_000 }, () => {
   let kube: KubeEnv;
