@@ -4,11 +4,13 @@
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
-import type { KubeHttp } from '../kube/http.ts';
+import { KubeApiError, type KubeHttp } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
 import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import type { Logger } from '../log/logger.ts';
+import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { ConnectionPool, type PortFactory } from './connections.ts';
+import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue } from './queue.ts';
 import { createReconciler, type ReconcileStats } from './reconcile.ts';
@@ -26,12 +28,26 @@ export interface OperatorOptions {
   /** Injected clock (tests run a day of schedule in seconds); default Date.now. */
   readonly now?: () => number;
   readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
+  readonly metrics?: OperatorMetrics;
+  /**
+   * Start as a standby: informers fill the caches (so a takeover is quick
+   * and readiness means something) but nothing is reconciled until
+   * `activate()`. Used with leader election.
+   */
+  readonly standby?: boolean;
 }
 
 export interface Operator {
   start(): Promise<void>;
+  /** Stop taking work, let in-flight reconciles finish within graceMs, close Milvus clients. */
   stop(graceMs: number): Promise<void>;
+  /** Begin reconciling (after winning leader election). */
+  activate(): void;
+  /** Stop reconciling at once: nothing new starts (after losing leadership). */
+  deactivate(): void;
   synced(): boolean;
+  /** Why the last reconcile of some instance failed on the Kubernetes side; undefined when none is failing. */
+  kubeFailure(): string | undefined;
   queue: WorkQueue;
 }
 
@@ -40,7 +56,10 @@ type BudgetObject = CollectionLoadBudget & { metadata: { name: string } };
 
 export function createOperator(o: OperatorOptions): Operator {
   const log = o.log;
-  const pool = new ConnectionPool(o.portFactory);
+  const metrics = o.metrics;
+  const pool = new ConnectionPool(instrumentFactory(o.portFactory, metrics));
+  let active = !o.standby;
+  const kubeFailing = new Map<string, string>();
   const cache = new EstimateCache();
   const policyInformers: Informer<PolicyObject>[] = [];
   const queueRef: { q?: WorkQueue } = {};
@@ -48,7 +67,7 @@ export function createOperator(o: OperatorOptions): Operator {
   // Nothing is reconciled until every cache is full: acting on a partial view
   // would, for example, load a collection a not-yet-seen budget would defer.
   function resumeWhenSynced(): void {
-    if (queueRef.q && informersSynced()) {
+    if (queueRef.q && informersSynced() && active) {
       log.info('caches synced; reconciling');
       queueRef.q.resume();
     }
@@ -68,7 +87,10 @@ export function createOperator(o: OperatorOptions): Operator {
           enqueueUri(cur?.spec?.milvus?.uri);
           if (prev?.spec?.milvus?.uri !== cur?.spec?.milvus?.uri) enqueueUri(prev?.spec?.milvus?.uri);
         },
-        onError: (err, attempt, retryInMs) => log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs }),
+        onError: (err, attempt, retryInMs) => {
+          metrics?.watchRestarts.inc({ resource: 'collectionloadpolicies' });
+          log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs });
+        },
         onSynced: () => resumeWhenSynced(),
       }),
     );
@@ -81,7 +103,10 @@ export function createOperator(o: OperatorOptions): Operator {
       enqueueUri(cur?.spec?.milvusUri);
       if (prev?.spec?.milvusUri !== cur?.spec?.milvusUri) enqueueUri(prev?.spec?.milvusUri);
     },
-    onError: (err, attempt, retryInMs) => log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs }),
+    onError: (err, attempt, retryInMs) => {
+      metrics?.watchRestarts.inc({ resource: 'collectionloadbudgets' });
+      log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs });
+    },
     onSynced: () => resumeWhenSynced(),
   });
   const reconcile = createReconciler({
@@ -93,16 +118,39 @@ export function createOperator(o: OperatorOptions): Operator {
     policies: () => policyInformers.flatMap((i) => i.list()),
     budgets: () => budgetInformer.list(),
     settings: { resyncMs: o.resyncMs, pollMs: 2000, actionConcurrency: 8, dryRun: o.dryRun, statusHeartbeatMs: 10 * 60_000 },
-    ...(o.onReconciled ? { onReconciled: o.onReconciled } : {}),
+    onReconciled: (instance, stats) => {
+      if (metrics) {
+        recordPlanGauges(metrics, instance, stats.plan);
+        metrics.statusWrites.inc(undefined, stats.statusWrites);
+        for (const a of stats.plan.actions) if (a.kind === 'load' || a.kind === 'release') metrics.milvusActions.inc({ action: a.kind, reason: a.reason });
+        if (stats.actionFailures > 0) metrics.reconcileErrors.inc({ instance, reason: 'MilvusActionFailed' }, stats.actionFailures);
+      }
+      o.onReconciled?.(instance, stats);
+    },
   });
   const q = new WorkQueue(
     async (instance) => {
-      const started = Date.now();
+      const started = performance.now();
+      const done = (result: string): void => {
+        metrics?.reconcileTotal.inc({ instance, result });
+        metrics?.reconcileDuration.observe({ instance }, (performance.now() - started) / 1000);
+      };
       try {
         const outcome = await reconcile(instance);
-        log.debug('reconciled', { instance, ms: Date.now() - started });
+        kubeFailing.delete(instance);
+        done(outcome.ok ? 'ok' : 'unreachable');
+        if (!outcome.ok) {
+          metrics?.reconcileErrors.inc({ instance, reason: 'MilvusUnavailable' });
+          metrics?.queueRetries.inc();
+        }
+        log.debug('reconciled', { instance, ms: Math.round(performance.now() - started) });
         return outcome;
       } catch (e: unknown) {
+        const kube = e instanceof KubeApiError || /Kubernetes API/.test((e as Error).message);
+        if (kube) kubeFailing.set(instance, (e as Error).message);
+        done('error');
+        metrics?.reconcileErrors.inc({ instance, reason: kube ? 'KubernetesApi' : 'Internal' });
+        metrics?.queueRetries.inc();
         log.error('reconcile failed; retrying with backoff', { instance, error: (e as Error).message });
         return { ok: false, retry: true };
       }
@@ -124,9 +172,22 @@ export function createOperator(o: OperatorOptions): Operator {
   };
   queueRef.q = q;
   q.pause();
+  metrics?.registry.onCollect(() => metrics.queueDepth.set(undefined, q.depth()));
+  metrics?.leader.set(undefined, active ? 1 : 0);
   return {
     queue: q,
     synced: informersSynced,
+    kubeFailure: () => (active ? kubeFailing.values().next().value : undefined),
+    activate() {
+      active = true;
+      metrics?.leader.set(undefined, 1);
+      resumeWhenSynced();
+    },
+    deactivate() {
+      active = false;
+      metrics?.leader.set(undefined, 0);
+      q.pause();
+    },
     async start() {
       for (const i of [...policyInformers, budgetInformer]) {
         i.start().catch((e: unknown) => log.error('informer stopped unexpectedly', { error: (e as Error).message }));

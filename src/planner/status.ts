@@ -84,6 +84,11 @@ function readiness(draft: PolicyDraft, entries: readonly CollectionEntry[]): Ver
     : { status: true, reason: 'Released', message: `${entries.length} collections released${draft.nextScheduleChange ? ' (outside the schedule windows)' : ''}` };
 }
 
+/** Whether the policy's Ready condition will be True (for metrics). */
+export function isReady(draft: PolicyDraft): boolean {
+  return readiness(draft, draft.entries ?? []).status;
+}
+
 function progressing(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
   const loading = countOf(entries, 'Loading');
   if (loading > 0) return { status: true, reason: 'Loading', message: `${loading} collection(s) loading` };

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseRunFlags, RUN_HELP, UsageError } from './run.ts';
+
+describe('run flags', () => {
+  it('has production defaults (controller-runtime ports, leader election off unless asked)', () => {
+    const f = parseRunFlags([]);
+    assert.equal(f.metricsAddress, ':8080');
+    assert.equal(f.healthAddress, ':8081');
+    assert.equal(f.leaderElect, false);
+    assert.equal(f.leaderElectionId, 'milvus-load-operator');
+    assert.deepEqual([f.leaseDurationMs, f.renewDeadlineMs, f.retryPeriodMs, f.shutdownTimeoutMs], [15_000, 10_000, 2_000, 10_000]);
+  });
+
+  it('parses every documented flag, in both --flag value and --flag=value forms', () => {
+    const f = parseRunFlags(['--leader-elect', '--leader-election-namespace=ops', '--leader-election-id', 'mlo', '--lease-duration', '20s', '--renew-deadline=12s', '--retry-period', '3s', '--metrics-bind-address', '0', '--health-probe-bind-address=127.0.0.1:9000', '--shutdown-timeout', '30s', '--resync=1m', '--namespaces', 'a,b']);
+    assert.equal(f.leaderElect, true);
+    assert.equal(f.leaderElectionNamespace, 'ops');
+    assert.equal(f.leaderElectionId, 'mlo');
+    assert.deepEqual([f.leaseDurationMs, f.renewDeadlineMs, f.retryPeriodMs, f.shutdownTimeoutMs, f.resyncMs], [20_000, 12_000, 3_000, 30_000, 60_000]);
+    assert.equal(f.metricsAddress, '0');
+    assert.equal(f.healthAddress, '127.0.0.1:9000');
+    assert.deepEqual(f.namespaces, ['a', 'b']);
+    for (const flag of ['--leader-elect', '--leader-election-namespace', '--lease-duration', '--renew-deadline', '--retry-period', '--metrics-bind-address', '--health-probe-bind-address', '--shutdown-timeout']) {
+      assert.ok(RUN_HELP.includes(flag), `${flag} is documented in run --help`);
+    }
+  });
+
+  it('refuses timings that would let two replicas act at once, and says why', () => {
+    assert.throws(() => parseRunFlags(['--leader-elect', '--lease-duration', '10s', '--renew-deadline', '10s']), (e: unknown) => e instanceof UsageError && /lease-duration must be longer than --renew-deadline/.test(e.message));
+    assert.throws(() => parseRunFlags(['--leader-elect', '--retry-period', '20s']), /renew-deadline must be longer than --retry-period/);
+  });
+
+  it('refuses bad values with the flag name and an example', () => {
+    assert.throws(() => parseRunFlags(['--metrics-bind-address', '8080']), /--metrics-bind-address .*host:port/);
+    assert.throws(() => parseRunFlags(['--lease-duration', 'soon']), /--lease-duration soon: give a duration/);
+    assert.throws(() => parseRunFlags(['--leader-election-id', 'Not_Valid']), /valid Kubernetes object name/);
+    assert.throws(() => parseRunFlags(['--resync']), /--resync needs a value/);
+    assert.throws(() => parseRunFlags(['--nope']), /unknown flag --nope/);
+  });
+});

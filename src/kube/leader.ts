@@ -1,0 +1,217 @@
+// Leader election on a coordination.k8s.io/v1 Lease, with client-go's
+// semantics (DESIGN §2: only the leader acts):
+// - a candidate takes the Lease when it does not exist, has no holder, or
+//   its record has not changed for leaseDuration as measured on OUR clock
+//   (never by comparing the holder's timestamps with ours: clocks skew);
+// - the leader renews every retryPeriod; if it cannot renew for
+//   renewDeadline it stops leading at once (onStoppedLeading), before
+//   anyone else may take over (renewDeadline < leaseDuration);
+// - on a clean stop the leader gives the Lease up (empty holder, 1 s
+//   duration), so a standby takes over within one retryPeriod instead of
+//   waiting out the lease.
+// Writes use the object's resourceVersion, so two candidates can never
+// both win one round: the loser gets 409 Conflict.
+import { KubeApiError, type KubeHttp } from './http.ts';
+import type { Logger } from '../log/logger.ts';
+
+export interface LeaderElectionConfig {
+  readonly http: KubeHttp;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly log: Logger;
+  readonly onStartedLeading: () => void;
+  /** Called once when leadership is lost (not on a clean stop). */
+  readonly onStoppedLeading: (why: string) => void;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+}
+
+/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function validateLeaderTimings(leaseMs: number, renewMs: number, retryMs: number): string | undefined {
+  if (!(retryMs > 0)) return '--retry-period must be positive';
+  if (!(renewMs > retryMs)) return '--renew-deadline must be longer than --retry-period';
+  if (!(leaseMs > renewMs)) return '--lease-duration must be longer than --renew-deadline (otherwise two replicas could act at once)';
+  return undefined;
+}
+
+export class LeaderElector {
+  private readonly c: LeaderElectionConfig;
+  private readonly path: string;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private observed: { record: string; at: number } | undefined;
+  private leading = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(c: LeaderElectionConfig) {
+    this.c = c;
+    this.path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(c.namespace)}/leases/${encodeURIComponent(c.name)}`;
+    this.now = c.now ?? (() => Date.now());
+    this.random = c.random ?? Math.random;
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts campaigning in the background. */
+  start(): void {
+    this.loop ??= this.run().catch((e: unknown) => {
+      this.c.log.error('leader election stopped unexpectedly', { error: (e as Error).message });
+      if (this.leading) this.lose(`leader election failed: ${(e as Error).message}`);
+    });
+  }
+
+  /** Stops campaigning; a leader gives the Lease up so a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    if (this.leading) {
+      this.leading = false;
+      await this.release();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let lastLog = 0;
+    while (!this.stopped && !this.leading) {
+      let got = false;
+      try {
+        got = await this.tryAcquireOrRenew(this.c.renewDeadlineMs);
+      } catch (e: unknown) {
+        if (this.now() - lastLog > 30_000) {
+          lastLog = this.now();
+          this.c.log.warn('cannot reach the leader election Lease; retrying', { lease: `${this.c.namespace}/${this.c.name}`, error: (e as Error).message, hint: hintFor(e) });
+        }
+      }
+      if (got && !this.stopped) {
+        this.leading = true;
+        this.c.log.info('became the leader', { lease: `${this.c.namespace}/${this.c.name}`, identity: this.c.identity });
+        this.c.onStartedLeading();
+        break;
+      }
+      // Jitter keeps standbys from hitting the apiserver in lockstep.
+      await this.sleep(this.c.retryPeriodMs * (1 + 0.2 * this.random()));
+    }
+    let lastRenew = this.now();
+    while (!this.stopped && this.leading) {
+      await this.sleep(this.c.retryPeriodMs);
+      if (this.stopped) break;
+      let renewed = false;
+      let why = 'the Lease was taken by another replica';
+      try {
+        renewed = await this.tryAcquireOrRenew(Math.max(500, this.c.renewDeadlineMs - (this.now() - lastRenew)));
+      } catch (e: unknown) {
+        why = (e as Error).message;
+      }
+      if (renewed) {
+        lastRenew = this.now();
+        continue;
+      }
+      if (this.now() - lastRenew >= this.c.renewDeadlineMs || why === 'the Lease was taken by another replica') {
+        this.lose(`could not renew the Lease within ${this.c.renewDeadlineMs} ms: ${why}`);
+      }
+    }
+  }
+
+  private lose(why: string): void {
+    this.leading = false;
+    this.c.log.error('lost leadership; stopping all work', { lease: `${this.c.namespace}/${this.c.name}`, reason: why });
+    this.c.onStoppedLeading(why);
+  }
+
+  private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
+    const now = this.now();
+    const spec: LeaseSpec = { holderIdentity: this.c.identity, leaseDurationSeconds: Math.ceil(this.c.leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
+    let current: Lease;
+    try {
+      current = (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, timeoutMs)).body;
+    } catch (e: unknown) {
+      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+      try {
+        await this.c.http.call('POST', this.path.slice(0, this.path.lastIndexOf('/')), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.c.name, namespace: this.c.namespace }, spec }, undefined, timeoutMs);
+        this.observed = { record: JSON.stringify(spec), at: now };
+        return true;
+      } catch (ce: unknown) {
+        if (ce instanceof KubeApiError && ce.status === 409) return false; // someone else created it first
+        throw ce;
+      }
+    }
+    const old = current.spec ?? {};
+    const record = JSON.stringify(old);
+    if (this.observed?.record !== record) this.observed = { record, at: now };
+    const held = (old.holderIdentity ?? '') !== '';
+    const mine = old.holderIdentity === this.c.identity;
+    const durationMs = (old.leaseDurationSeconds ?? Math.ceil(this.c.leaseDurationMs / 1000)) * 1000;
+    if (held && !mine && this.observed.at + durationMs > now) return false;
+    const next: LeaseSpec = mine
+      ? { ...old, renewTime: spec.renewTime, leaseDurationSeconds: spec.leaseDurationSeconds }
+      : { ...spec, leaseTransitions: (old.leaseTransitions ?? 0) + 1 };
+    try {
+      await this.c.http.call('PUT', this.path, { ...current, spec: next }, undefined, timeoutMs);
+    } catch (e: unknown) {
+      if (e instanceof KubeApiError && e.status === 409) return false;
+      throw e;
+    }
+    this.observed = { record: JSON.stringify(next), at: now };
+    return true;
+  }
+
+  private async release(): Promise<void> {
+    try {
+      const current = (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, 5_000)).body;
+      if (current.spec?.holderIdentity !== this.c.identity) return;
+      const now = this.now();
+      await this.c.http.call('PUT', this.path, { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } }, undefined, 5_000);
+      this.c.log.info('gave up the leader election Lease', { lease: `${this.c.namespace}/${this.c.name}` });
+    } catch (e: unknown) {
+      this.c.log.warn('could not give up the Lease; a standby takes over when it expires', { error: (e as Error).message });
+    }
+  }
+}
+
+function hintFor(e: unknown): string {
+  if (e instanceof KubeApiError && e.status === 403) return 'the service account needs get, create and update on leases (coordination.k8s.io) in the leader election namespace; see deploy/';
+  if (e instanceof KubeApiError && e.status === 404) return 'does the leader election namespace exist?';
+  return 'check that the Kubernetes API is reachable';
+}
