@@ -125,7 +125,9 @@ got="$("$WORK/out/bin/kube-apiserver" --version)"
 [ "$got" = "Kubernetes $K8S_VERSION" ] || { echo "kube-assets: kube-apiserver reports '$got', expected $K8S_VERSION" >&2; exit 1; }
 got="$("$WORK/out/bin/kubectl" version --client -o yaml | sed -n 's/^  gitVersion: //p')"
 [ "$got" = "$K8S_VERSION" ] || { echo "kube-assets: kubectl reports '$got', expected $K8S_VERSION" >&2; exit 1; }
-"$WORK/out/bin/etcd" --version | head -1 >&2
+# sed, not head: head exits after one line and etcd then dies of SIGPIPE,
+# which pipefail turns into a failed build (exit 141).
+"$WORK/out/bin/etcd" --version | sed -n 1p >&2
 rm -rf "$DEST"
 mv "$WORK/out" "$DEST"
 touch "$STAMP"
