@@ -101,11 +101,17 @@ function watch(name: string, pgid: number): void {
   dog.unref();
 }
 
+// Operators started by tests listen on free ports, not on the production
+// defaults (:8080, :8081): tests run in parallel, and a second operator on
+// the same port would fail to start. A test that wants fixed ports passes
+// the flags (or sets these variables) itself.
+const OPERATOR_TEST_ENV: Readonly<Record<string, string>> = { MLO_METRICS_BIND_ADDRESS: '127.0.0.1:0', MLO_HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:0' };
+
 export function spawnManaged(name: string, command: string, args: readonly string[], opts: SpawnOptions = {}): ManagedProcess {
   hookExit();
   let fd: number | undefined;
   if (opts.persistent) fd = openSync(opts.logFile ?? '/dev/null', 'a');
-  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+  const child = spawn(command, args, { cwd: opts.cwd, env: { ...OPERATOR_TEST_ENV, ...(opts.env ?? process.env) }, detached: true, stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
   if (fd !== undefined) {
     closeSync(fd);
     child.unref();

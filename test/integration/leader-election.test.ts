@@ -1,0 +1,188 @@
+// Leader election on a real apiserver. First the elector alone (two
+// candidates in this process, real Lease objects); then two operator
+// processes against the Milvus simulator, told apart by their own /metrics:
+// only the leader calls Milvus; SIGKILL of the leader hands over within the
+// lease duration; SIGTERM hands over at once (the Lease is given up). A known
+// credentials token must never show up in logs, events, status or metrics.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeHttp } from '../../src/kube/http.ts';
+import { LeaderElector } from '../../src/kube/leader.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { startKube, type KubeEnv } from '../env/kube.ts';
+import { freePort } from '../env/ports.ts';
+import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import { parseExposition, type Exposition } from '../env/prom.ts';
+import { until } from '../env/wait.ts';
+import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const TOKEN = 'sk-leader-test-7f3a9c2e5b1d';
+const LEASE_S = 6;
+
+interface Replica {
+  name: string;
+  proc: ManagedProcess;
+  metrics: string;
+  health: string;
+  logFile: string;
+}
+
+describe('leader election', { timeout: 400_000 }, () => {
+  let kube: KubeEnv;
+  let sim: MilvusSimulator;
+  const replicas: Replica[] = [];
+  const quiet = createLogger('error', {}, () => undefined);
+
+  before(async () => {
+    sim = await startSimulator({ loadMillis: 300 });
+    kube = await startKube();
+    for (let i = 0; i < 20; i++) sim.state.createCollection('default', `c${i}`, { rows: 100 });
+    sim.faults.authRequired({ token: TOKEN });
+    assert.equal((await kube.kubectl(['apply', '-f', `${root}crds/`])).code, 0);
+    await kube.kubectl(['wait', '--for=condition=Established', 'crd/collectionloadpolicies.milvusload.io', '--timeout=60s']);
+    await kube.kubectl(['create', 'namespace', 'ops']);
+    await kube.kubectl(['create', 'namespace', 'system']);
+  });
+
+  after(async () => {
+    await Promise.all(replicas.map((r) => r.proc.stop()));
+    await Promise.all([sim?.stop(), kube?.stop()]);
+  });
+
+  const httpFor = (): KubeHttp => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kube.kubeconfigPath);
+    return new KubeHttp(kc);
+  };
+
+  it('elects exactly one candidate, hands over on stop, and a leader whose Lease is taken stops at once', async () => {
+    const state = { a: 0, b: 0, lostA: '', lostB: '' };
+    const mk = (id: 'a' | 'b') =>
+      new LeaderElector({
+        http: httpFor(),
+        namespace: 'system',
+        name: 'unit',
+        identity: id,
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: 300,
+        log: quiet,
+        onStartedLeading: () => state[id]++,
+        onStoppedLeading: (why) => (id === 'a' ? (state.lostA = why) : (state.lostB = why)),
+      });
+    const a = mk('a');
+    const b = mk('b');
+    a.start();
+    b.start();
+    await until('one leader', async () => a.isLeader() || b.isLeader(), 20_000, 50);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Number(a.isLeader()) + Number(b.isLeader()), 1, 'exactly one leads');
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    const lease = JSON.parse((await kube.kubectl(['get', 'lease', 'unit', '-n', 'system', '-o', 'json'])).stdout) as { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } };
+    assert.equal(lease.spec.holderIdentity, leader === a ? 'a' : 'b');
+    assert.equal(lease.spec.leaseDurationSeconds, 3);
+    assert.match(lease.spec.renewTime, /\.\d{6}Z$/, 'MicroTime with six fractional digits');
+
+    const t0 = Date.now();
+    await leader.stop();
+    await until('standby takes over', async () => standby.isLeader(), 10_000, 20);
+    const handover = Date.now() - t0;
+    assert.ok(handover < 2000, `a released Lease is taken within about one retry period, took ${handover} ms`);
+    assert.equal(state.lostA + state.lostB, '', 'a clean stop is not reported as lost leadership');
+
+    // Someone else writes the Lease (e.g. an operator with the same id in another install).
+    const cur = JSON.parse((await kube.kubectl(['get', 'lease', 'unit', '-n', 'system', '-o', 'json'])).stdout) as { spec: Record<string, unknown> };
+    const patch = JSON.stringify({ spec: { ...cur.spec, holderIdentity: 'intruder', leaseDurationSeconds: 60 } });
+    assert.equal((await kube.kubectl(['patch', 'lease', 'unit', '-n', 'system', '--type=merge', '-p', patch])).code, 0);
+    await until('the old leader notices', async () => !standby.isLeader(), 5_000, 20);
+    assert.match(state.lostA + state.lostB, /taken by another replica/);
+    await standby.stop();
+  });
+
+  const scrape = async (r: Replica): Promise<Exposition> => parseExposition(await (await fetch(`http://${r.metrics}/metrics`)).text());
+  const milvusCalls = async (r: Replica): Promise<number> => (await scrape(r)).value('milvus_load_operator_milvus_requests_total');
+  const isLeader = async (r: Replica): Promise<boolean> => (await scrape(r)).value('milvus_load_operator_leader') === 1;
+
+  async function startReplica(name: string): Promise<Replica> {
+    const [m, h] = [await freePort(), await freePort()];
+    const logFile = `${kube.dir}/${name}.log`;
+    const proc = spawnManaged(
+      name,
+      process.execPath,
+      [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '2s', '--log-level', 'debug', '--leader-elect', '--leader-election-namespace', 'system', '--lease-duration', `${LEASE_S}s`, '--renew-deadline', '4s', '--retry-period', '1s', '--metrics-bind-address', `127.0.0.1:${m}`, '--health-probe-bind-address', `127.0.0.1:${h}`],
+      { logFile, env: { ...process.env, POD_NAME: name } },
+    );
+    const r = { name, proc, metrics: `127.0.0.1:${m}`, health: `127.0.0.1:${h}`, logFile };
+    replicas.push(r);
+    await until(`${name} serves /readyz`, async () => (await fetch(`http://${r.health}/readyz`).catch(() => undefined))?.status === 200, 60_000);
+    return r;
+  }
+
+  it('two operator processes: only the leader calls Milvus; SIGKILL hands over within the lease, SIGTERM at once', async (t) => {
+    await kube.kubectl(['create', 'secret', 'generic', 'milvus-token', '-n', 'ops', `--from-literal=token=${TOKEN}`]);
+    const policy = (state: string) =>
+      `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: all, namespace: ops }\nspec:\n  milvus:\n    uri: "${sim.uri}"\n    credentialsSecret: { name: milvus-token }\n  selector: { patterns: ["c*"] }\n  state: ${state}\n`;
+    const applied = await kube.kubectl(['apply', '-f', '-'], { input: policy('Loaded') });
+    assert.equal(applied.code, 0, applied.stderr);
+    const one = await startReplica('replica-1');
+    const two = await startReplica('replica-2');
+    await until('someone leads', async () => (await isLeader(one)) || (await isLeader(two)), 30_000);
+    const [leader, standby] = (await isLeader(one)) ? [one, two] : [two, one];
+    assert.equal((await kube.kubectl(['wait', '--for=condition=Ready', 'clp/all', '-n', 'ops', '--timeout=60s'])).code, 0, leader.proc.tail(30));
+    const before = await scrape(leader);
+    await new Promise((r) => setTimeout(r, 4500)); // two resyncs
+    const after1 = await scrape(leader);
+    assert.ok(after1.value('milvus_load_operator_reconcile_total') > before.value('milvus_load_operator_reconcile_total'), 'reconcile counter moves');
+    assert.ok(after1.value('milvus_load_operator_milvus_requests_total', { method: 'listCollections', outcome: 'ok' }) > 0);
+    assert.ok(after1.value('milvus_load_operator_milvus_requests_total', { method: 'load', outcome: 'ok' }) >= 20);
+    assert.equal(after1.value('milvus_load_operator_collections', { state: 'Loaded' }), 20);
+    assert.equal(after1.value('milvus_load_operator_policies', { ready: 'true' }), 1);
+    assert.ok(after1.value('milvus_load_operator_reconcile_duration_seconds_count') > 0);
+    assert.equal(await milvusCalls(standby), 0, 'the standby never calls Milvus');
+    assert.equal((await scrape(standby)).value('milvus_load_operator_leader'), 0);
+    assert.equal((await fetch(`http://${standby.health}/readyz`)).status, 200, 'a standby with synced caches is ready');
+
+    // SIGKILL: no goodbye; the standby waits out the lease, then acts.
+    const killedAt = Date.now();
+    await leader.proc.kill();
+    await until('the standby leads after SIGKILL', async () => isLeader(standby), 30_000, 100);
+    const failover = Date.now() - killedAt;
+    t.diagnostic(`failover after SIGKILL: ${failover} ms (lease ${LEASE_S}s)`);
+    assert.ok(failover <= (LEASE_S + 2) * 1000, `took over within the lease duration (+ one retry), took ${failover} ms`);
+    assert.equal((await kube.kubectl(['apply', '-f', '-'], { input: policy('Released') })).code, 0);
+    await until('the new leader releases', async () => sim.state.loadState(sim.state.collection('default', 'c0')) === 'LoadStateNotLoad', 30_000);
+    assert.ok((await milvusCalls(standby)) > 0, 'the new leader calls Milvus');
+
+    // SIGTERM: the leader gives the Lease up, so a fresh standby takes over in about one retry period.
+    const three = await startReplica('replica-3');
+    assert.equal(await isLeader(three), false);
+    const termAt = Date.now();
+    process.kill(standby.proc.pid, 'SIGTERM');
+    await until('replica-3 leads after SIGTERM', async () => isLeader(three), 30_000, 100);
+    const handover = Date.now() - termAt;
+    t.diagnostic(`handover after SIGTERM: ${handover} ms`);
+    assert.ok(handover < LEASE_S * 1000, `SIGTERM handover is faster than the lease (${handover} ms)`);
+    assert.equal(await standby.proc.exited, 0, 'SIGTERM is a clean exit');
+    assert.match(await readFile(standby.logFile, 'utf8'), /gave up the leader election Lease/);
+    // Every line of every log is JSON with a level.
+    for (const r of replicas) {
+      for (const line of (await readFile(r.logFile, 'utf8')).split('\n').filter((l) => l.startsWith('{'))) {
+        assert.match(String((JSON.parse(line) as { level?: string }).level), /^(debug|info|warn|error)$/);
+      }
+    }
+
+    // The token must be nowhere a person or a scraper can see.
+    const places: [string, string][] = [];
+    for (const r of replicas) places.push([`${r.name} log`, await readFile(r.logFile, 'utf8')]);
+    places.push(['metrics', await (await fetch(`http://${three.metrics}/metrics`)).text()]);
+    places.push(['events', (await kube.kubectl(['get', 'events', '-A', '-o', 'json'])).stdout]);
+    places.push(['status', (await kube.kubectl(['get', 'clp', '-A', '-o', 'json'])).stdout]);
+    places.push(['leases', (await kube.kubectl(['get', 'leases', '-A', '-o', 'json'])).stdout]);
+    for (const [where, text] of places) assert.ok(!text.includes(TOKEN), `the token leaked into ${where}`);
+    assert.ok(places.find(([w]) => w === 'events')?.[1].includes('LoadStarted'), 'events were recorded (the check above looked at real ones)');
+  });
+});
