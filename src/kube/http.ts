@@ -89,6 +89,12 @@ export class KubeHttp {
       throw new KubeApiError(res.statusCode ?? 0, s.reason ?? 'Unknown', s.message ?? `watch ${path}: HTTP ${res.statusCode}`);
     }
     const lines = createInterface({ input: res, crlfDelay: Infinity });
+    // readline ends its iteration only on the stream's 'end' or an error. A
+    // stream destroyed by abort() (the informer's stall watchdog, stop()) or
+    // closed without either would leave `done` pending forever, and the
+    // informer waiting on it with no watch at all. Found by
+    // test/reliability/kube-faults.test.ts (watch stall).
+    res.once('close', () => lines.close());
     const done = (async (): Promise<void> => {
       for await (const line of lines) {
         if (line.trim() === '') continue;

@@ -52,7 +52,7 @@ export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = 
       observed: slot.observed,
       observationKey: slot.observationKey,
       database: slot.database,
-      estimate: estimateOf(winner.policy, slot.observed),
+      estimate: estimateOf(winner.policy, slot.observed, previousEntry(winner, slot.observed.name)),
       deferral: admission?.deferred.get(slot.key),
       previous: previousEntry(winner, slot.observed.name),
       now: input.now,
@@ -121,7 +121,7 @@ function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, Col
       database: slot.database,
       collection: slot.observed.name,
       winner,
-      estimate: estimateOf(winner.policy, slot.observed),
+      estimate: estimateOf(winner.policy, slot.observed, previousEntry(winner, slot.observed.name)),
       incumbent,
       frozen: winner.desire.frozen !== undefined,
     });
