@@ -40,7 +40,8 @@ const pureLayerRules = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sandbox/**'] },
+  // scripts/check-node.mjs is plain JavaScript for old Node versions, outside the TypeScript project.
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.sandbox/**', 'scripts/check-node.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,36 +1,53 @@
 #!/usr/bin/env node
-// milvus-load-operator: run | version. Exit codes: 0 ok, 1 failure, 2 usage error.
-import { readFileSync } from 'node:fs';
+// milvus-load-operator: run | validate | plan | version.
+// Exit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: 3 changes pending).
+import { PLAN_HELP, planCommand } from './cli/plan.ts';
 import { run, RUN_HELP, UsageError } from './cli/run.ts';
 import { VALIDATE_HELP, validateCommand } from './cli/validate.ts';
+import { packageVersion } from './cli/version.ts';
 
 const HELP = `Usage: milvus-load-operator <command> [flags]
 
 Commands:
   run       run the operator (see: milvus-load-operator run --help)
   validate  check manifests offline (see: milvus-load-operator validate --help)
+  plan      show what the operator would do now, and why; changes nothing (see: milvus-load-operator plan --help)
   version   print the version
+
+Every command takes --help. Exit codes: 0 ok, 1 failure, 2 usage error
+(plan --detailed-exitcode also: 3 changes pending).
 
 Keeps Milvus collections loaded or released as CollectionLoadPolicy resources declare.
 `;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url).pathname.replace('/dist/package.json', '/package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
+const VERSION_HELP = `Usage: milvus-load-operator version
+
+Prints the version, e.g. "milvus-load-operator 0.1.0". Exit code 0.
+`;
+
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP);
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic) return main([topic, '--help']);
+    if (command) process.stdout.write(HELP);
+    else process.stderr.write(HELP);
     return command ? 0 : 2;
   }
   if (command === 'version' || command === '--version') {
-    process.stdout.write(`milvus-load-operator ${version()}\n`);
+    if (wantsHelp(rest)) {
+      process.stdout.write(VERSION_HELP);
+      return 0;
+    }
+    if (rest.length > 0) throw new UsageError(`version takes no arguments (got ${rest.join(' ')})`);
+    process.stdout.write(`milvus-load-operator ${packageVersion()}\n`);
     return 0;
   }
   if (command === 'run') {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (wantsHelp(rest)) {
       process.stdout.write(RUN_HELP);
       return 0;
     }
@@ -38,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'validate') {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (wantsHelp(rest)) {
       process.stdout.write(VALIDATE_HELP);
       return 0;
     }
@@ -46,22 +63,38 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(r.out);
     return r.code;
   }
-  process.stderr.write(`milvus-load-operator: unknown command ${command}\n\n${HELP}`);
-  return 2;
+  if (command === 'plan') {
+    if (wantsHelp(rest)) {
+      process.stdout.write(PLAN_HELP);
+      return 0;
+    }
+    const r = await planCommand(rest);
+    process.stdout.write(r.out);
+    return r.code;
+  }
+  throw new UsageError(`unknown command ${command}; the commands are run, validate, plan and version (milvus-load-operator --help)`);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    // After `run` has stopped cleanly, gRPC's reconnect timers must not keep the process up.
-    process.exit(code);
-  },
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`milvus-load-operator: ${e.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`milvus-load-operator: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+/** Exits once stdout has drained (a pipe may still hold output); gRPC's reconnect timers must not keep the process up. */
+function exit(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+// `... | head` closes the pipe early: that is the reader's choice, not a failure to report with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`milvus-load-operator: cannot write to standard output: ${e.message}\n`);
+  process.exit(1);
+});
+
+main(process.argv.slice(2)).then(exit, (e: unknown) => {
+  // A user error is a message and an exit code, never a stack trace. MLO_DEBUG=1 shows the stack of anything else.
+  if (e instanceof UsageError) {
+    process.stderr.write(`milvus-load-operator: ${e.message}\n`);
+    exit(2);
+    return;
+  }
+  const detail = process.env.MLO_DEBUG && e instanceof Error && e.stack ? e.stack : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`milvus-load-operator: ${detail}\n`);
+  exit(1);
+});

@@ -173,8 +173,12 @@ export async function run(argv: readonly string[]): Promise<void> {
   const version = packageVersion();
   const log = createLogger(flags.logLevel, { component: 'milvus-load-operator' });
   const kc = new KubeConfig();
-  if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-  else kc.loadFromDefault();
+  try {
+    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e: unknown) {
+    throw new Error(`cannot read the kubeconfig ${flags.kubeconfig ?? '(default: $KUBECONFIG, ~/.kube/config or in-cluster)'}: ${(e as Error).message}; pass --kubeconfig PATH or set KUBECONFIG`);
+  }
   const http = new KubeHttp(kc);
   const metrics = createOperatorMetrics(version);
   const op = createOperator({

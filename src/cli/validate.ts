@@ -67,7 +67,8 @@ function parseFlags(argv: readonly string[]): Flags {
   return flags;
 }
 
-function collectFiles(input: string): string[] {
+/** Files of -f: directories searched for *.yaml / *.yml (dot-directories skipped); `-` is stdin. */
+export function collectFiles(input: string): string[] {
   if (input === '-') return ['-'];
   let st;
   try {

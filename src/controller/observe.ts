@@ -7,6 +7,8 @@
 import { INDEX_FACTOR } from '../milvus/schema-size.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import type { MilvusPort } from '../milvus/port.ts';
+import type { CollectionLoadPolicy } from '../api/policy.ts';
+import { selects } from '../planner/select.ts';
 import type { ObservedCollection, ObservedDatabase, ObservedLoadState, ObservedPartition } from '../planner/types.ts';
 
 export interface DatabaseNeeds {
@@ -25,6 +27,22 @@ interface CacheEntry<T> {
 }
 
 /** Schema facts change rarely; row counts and measured sizes slowly. */
+/**
+ * What to look at beyond load states in one database, given the policies
+ * that use it: partitions, replicas and size estimates only where some
+ * policy needs them (the reconciler and `plan` must observe alike).
+ */
+export function needsFor(database: string, users: readonly { policy: CollectionLoadPolicy }[], budgeted: boolean): DatabaseNeeds {
+  const byPartition = users.filter((u) => (u.policy.spec.partitions?.length ?? 0) > 0);
+  const byReplicas = users.filter((u) => (u.policy.spec.load?.replicas ?? 1) > 1 || (u.policy.spec.load?.resourceGroups?.length ?? 0) > 0);
+  return {
+    database,
+    partitionsFor: (name: string) => byPartition.some((u) => selects(u.policy, name)),
+    replicasFor: (name: string) => byReplicas.some((u) => selects(u.policy, name)),
+    estimateFor: (name: string) => budgeted && users.some((u) => u.policy.spec.load?.memoryEstimate === undefined && selects(u.policy, name)),
+  };
+}
+
 export class EstimateCache {
   readonly ttlMs: number;
   private readonly bytesPerRow = new Map<string, CacheEntry<{ id: string; bytesPerRow: number }>>();

@@ -12,11 +12,10 @@ import { patchBudgetStatus, patchPolicyStatus, recordEvent, setFinalizers } from
 import type { Logger } from '../log/logger.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { plan } from '../planner/plan.ts';
-import { selects } from '../planner/select.ts';
 import { renderBudgetStatus, renderPolicyStatus, withActionFailures } from '../planner/status.ts';
 import type { MilvusAction, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
 import { ConnectionPool, resolveConnection } from './connections.ts';
-import { EstimateCache, observeDatabase } from './observe.ts';
+import { EstimateCache, needsFor, observeDatabase } from './observe.ts';
 import type { Outcome } from './queue.ts';
 
 export interface ReconcilerDeps {
@@ -109,15 +108,7 @@ async function observeAll(deps: ReconcilerDeps, ins: Inputs, budgets: readonly C
   for (const i of ins.inputs) byKey.set(i.observationKey, [...(byKey.get(i.observationKey) ?? []), i]);
   const observed = new Map<string, ObservedDatabase>();
   await mapLimit([...ins.groups.entries()], 4, async ([key, g]) => {
-    const users = byKey.get(key) ?? [];
-    const byPartition = users.filter((u) => (u.policy.spec.partitions?.length ?? 0) > 0);
-    const byReplicas = users.filter((u) => (u.policy.spec.load?.replicas ?? 1) > 1 || (u.policy.spec.load?.resourceGroups?.length ?? 0) > 0);
-    const needs = {
-      database: g.database,
-      partitionsFor: (name: string) => byPartition.some((u) => selects(u.policy, name)),
-      replicasFor: (name: string) => byReplicas.some((u) => selects(u.policy, name)),
-      estimateFor: (name: string) => budgets.length > 0 && users.some((u) => u.policy.spec.load?.memoryEstimate === undefined && selects(u.policy, name)),
-    };
+    const needs = needsFor(g.database, byKey.get(key) ?? [], budgets.length > 0);
     observed.set(key, await observeDatabase(g.port, needs, deps.cache, now));
   });
   return observed;
