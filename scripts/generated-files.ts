@@ -11,6 +11,8 @@ export function generatedFiles(): [string, string][] {
     `crds/${GROUP}_${k.plural}.yaml`,
     HEADER + stringify(buildCRD(k), { lineWidth: 0 }),
   ]);
+  // deploy/ carries its own copies: kustomize refuses files outside its root.
+  for (const [path, text] of [...files]) files.push([`deploy/${path}`, text]);
   files.push(['docs/api.md', renderApiReference()]);
   return files;
 }

@@ -49,10 +49,10 @@ export function recordPlanGauges(m: OperatorMetrics, instance: string, p: Plan):
     if (isReady(d)) ready++;
     else notReady++;
   }
-  m.collections.clear({ instance });
-  for (const [state, n] of states) m.collections.set({ instance, state }, n);
-  m.policies.set({ instance, ready: 'true' }, ready);
-  m.policies.set({ instance, ready: 'false' }, notReady);
+  m.collections.clear({ milvus: instance });
+  for (const [state, n] of states) m.collections.set({ milvus: instance, state }, n);
+  m.policies.set({ milvus: instance, ready: 'true' }, ready);
+  m.policies.set({ milvus: instance, ready: 'false' }, notReady);
   for (const b of p.budgets) {
     if (!b.status) continue;
     m.budgetUsed.set({ budget: b.name }, b.status.usedBytes ?? 0);

@@ -123,7 +123,7 @@ export function createOperator(o: OperatorOptions): Operator {
         recordPlanGauges(metrics, instance, stats.plan);
         metrics.statusWrites.inc(undefined, stats.statusWrites);
         for (const a of stats.plan.actions) if (a.kind === 'load' || a.kind === 'release') metrics.milvusActions.inc({ action: a.kind, reason: a.reason });
-        if (stats.actionFailures > 0) metrics.reconcileErrors.inc({ instance, reason: 'MilvusActionFailed' }, stats.actionFailures);
+        if (stats.actionFailures > 0) metrics.reconcileErrors.inc({ milvus: instance, reason: 'MilvusActionFailed' }, stats.actionFailures);
       }
       o.onReconciled?.(instance, stats);
     },
@@ -132,15 +132,15 @@ export function createOperator(o: OperatorOptions): Operator {
     async (instance) => {
       const started = performance.now();
       const done = (result: string): void => {
-        metrics?.reconcileTotal.inc({ instance, result });
-        metrics?.reconcileDuration.observe({ instance }, (performance.now() - started) / 1000);
+        metrics?.reconcileTotal.inc({ milvus: instance, result });
+        metrics?.reconcileDuration.observe({ milvus: instance }, (performance.now() - started) / 1000);
       };
       try {
         const outcome = await reconcile(instance);
         kubeFailing.delete(instance);
         done(outcome.ok ? 'ok' : 'unreachable');
         if (!outcome.ok) {
-          metrics?.reconcileErrors.inc({ instance, reason: 'MilvusUnavailable' });
+          metrics?.reconcileErrors.inc({ milvus: instance, reason: 'MilvusUnavailable' });
           metrics?.queueRetries.inc();
         }
         log.debug('reconciled', { instance, ms: Math.round(performance.now() - started) });
@@ -149,7 +149,7 @@ export function createOperator(o: OperatorOptions): Operator {
         const kube = e instanceof KubeApiError || /Kubernetes API/.test((e as Error).message);
         if (kube) kubeFailing.set(instance, (e as Error).message);
         done('error');
-        metrics?.reconcileErrors.inc({ instance, reason: kube ? 'KubernetesApi' : 'Internal' });
+        metrics?.reconcileErrors.inc({ milvus: instance, reason: kube ? 'KubernetesApi' : 'Internal' });
         metrics?.queueRetries.inc();
         log.error('reconcile failed; retrying with backoff', { instance, error: (e as Error).message });
         return { ok: false, retry: true };
