@@ -8,13 +8,14 @@ import { FaultInjector } from './faults.ts';
 import { catalogHandlers } from './rpc-catalog.ts';
 import { loadHandlers } from './rpc-load.ts';
 import { queryHandlers } from './rpc-query.ts';
-import { buildService, Listener } from './server.ts';
+import { buildService, Listener, type CallListener } from './server.ts';
 import { SimulatorState, type SimulatorConfig } from './state.ts';
 
 export { SimulatorState, DEFAULT_RESOURCE_GROUP } from './state.ts';
 export type { CollectionSeed, SimCollection, SimulatorConfig } from './state.ts';
 export { FaultInjector } from './faults.ts';
 export type { Credentials, InjectedFailure, UnavailableMode } from './faults.ts';
+export type { CallListener } from './server.ts';
 export * as MilvusErrors from './errors.ts';
 
 export interface SimulatorOptions extends Partial<SimulatorConfig> {
@@ -26,6 +27,8 @@ export interface SimulatorOptions extends Partial<SimulatorConfig> {
   clock?: () => number;
   /** Serve TLS with this certificate (PEM) instead of plain TCP; the URI then starts with https://. */
   tls?: { certPem: string; keyPem: string };
+  /** A first call listener (same as calling `onCall` right after start). */
+  onCall?: CallListener;
 }
 
 export interface RestartOptions {
@@ -55,6 +58,13 @@ export interface MilvusSimulator {
   mutatingCalls(): number;
   /** All calls. */
   totalCalls(): number;
+  /**
+   * Observes every call as it arrives, with its decoded request, database and
+   * wall-clock time (Date.now, not the injected clock): benchmarks use it to
+   * time "policy applied -> first LoadCollection for that collection".
+   * Returns a function that removes the listener.
+   */
+  onCall(listener: CallListener): () => void;
   /** The clock loads progress on (the `now` option, else Date.now). */
   readonly clock: () => number;
   /** Stops listening. State is kept, so restart() can bring it back. */
@@ -64,7 +74,8 @@ export interface MilvusSimulator {
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<MilvusSimulator> {
-  const { port: wantedPort, now, clock, ...config } = opts;
+  const { port: wantedPort, now, clock, onCall, ...config } = opts;
+  const listeners = new Set<CallListener>(onCall ? [onCall] : []);
   const state = new SimulatorState(now ?? clock);
   Object.assign(state.config, config);
   const counters = new Counters();
@@ -75,7 +86,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
   });
   const serverId = String(randomInt(1, 2 ** 47));
   const handlers = { ...catalogHandlers(state), ...loadHandlers(state), ...queryHandlers(state, serverId) };
-  const running = new Listener(buildService({ handlers, faults, counters }), wantedPort ?? 0, opts.tls);
+  const running = new Listener(buildService({ handlers, faults, counters, listeners }), wantedPort ?? 0, opts.tls);
   await running.listen();
   const port = running.port;
   return {
@@ -88,6 +99,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
     resetCounters: () => counters.reset(),
     mutatingCalls: () => counters.mutating(),
     totalCalls: () => counters.total(),
+    onCall: (listener) => {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     stop: () => {
       running.close();
       return Promise.resolve();

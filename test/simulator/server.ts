@@ -8,10 +8,15 @@ import { injectedStatus, type FaultInjector } from './faults.ts';
 import { milvusService, repliesWithBareStatus } from './protocol.ts';
 import { str, type Handlers, type Reply, type Req } from './rpc.ts';
 
+/** Observes every call as it arrives (before faults, latency and the handler): for benchmarks that need per-call timestamps. */
+export type CallListener = (call: { method: string; request: Req; database: string; at: number }) => void;
+
 export interface ServiceParts {
   handlers: Handlers;
   faults: FaultInjector;
   counters: Counters;
+  /** Called for every call, in arrival order; a listener that throws is ignored so it cannot change replies. */
+  listeners?: Set<CallListener>;
 }
 
 /** The database a call addresses: the request's own field, else the SDK's `dbname` header (as the proxy's database interceptor fills it), else "default". */
@@ -44,11 +49,24 @@ function answer(parts: ServiceParts, method: string, call: grpc.ServerUnaryCall<
   }
 }
 
+function notify(listeners: Set<CallListener>, method: string, call: grpc.ServerUnaryCall<Req, Reply>): void {
+  const event = { method, request: call.request, database: databaseOf(call), at: Date.now() };
+  for (const l of listeners) {
+    try {
+      l(event);
+    } catch (e: unknown) {
+      // An observer must never change what the simulator answers; say so once per failure.
+      process.stderr.write(`simulator: onCall listener threw on ${method}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+}
+
 export function buildService(parts: ServiceParts): grpc.UntypedServiceImplementation {
   const service: grpc.UntypedServiceImplementation = {};
   for (const method of Object.keys(milvusService)) {
     service[method] = (call: grpc.ServerUnaryCall<Req, Reply>, callback: grpc.sendUnaryData<Reply>): void => {
       parts.counters.count(method);
+      if (parts.listeners && parts.listeners.size > 0) notify(parts.listeners, method, call);
       const delay = parts.faults.delayFor(method);
       // Unref'd: a hung call (latency past every deadline) must not keep a test process alive.
       if (delay > 0) setTimeout(() => answer(parts, method, call, callback), delay).unref();

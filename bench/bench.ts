@@ -1,0 +1,195 @@
+// Orchestrates the scenarios at a given set of sizes and writes one JSON file
+// per scenario. run.ts is the CLI; the smoke test calls runBench at tiny sizes.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeMachine, type Machine } from './machine.ts';
+import { baseline, coldStart, latency, steadyState, type BaselineResult, type ColdResult, type LatencyResult, type SteadyResult } from './scenarios.ts';
+import { BenchSession } from './session.ts';
+
+export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'baseline', 'growth'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchSizes {
+  /** Policies of the cold-start session (the one steady state, latency and baseline run on). */
+  readonly policies: number;
+  /** Collections per database. */
+  readonly perDatabase: number;
+  readonly resyncSeconds: number;
+  readonly resyncs: number;
+  readonly applies: number;
+  readonly baselinePasses: number;
+  /** Growth sizes (policies); the one equal to `policies` reuses the cold-start figures. */
+  readonly growth: readonly number[];
+  /** Cold start timeout per 1,000 policies. */
+  readonly timeoutMsPer1000: number;
+}
+
+export const FULL: BenchSizes = { policies: 1000, perDatabase: 1000, resyncSeconds: 5, resyncs: 10, applies: 200, baselinePasses: 10, growth: [1000, 5000, 10_000, 20_000], timeoutMsPer1000: 600_000 };
+export const QUICK: BenchSizes = { policies: 200, perDatabase: 500, resyncSeconds: 2, resyncs: 5, applies: 30, baselinePasses: 3, growth: [100, 200, 400], timeoutMsPer1000: 300_000 };
+
+export interface ScenarioFile<T> {
+  scenario: ScenarioName;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  command: string;
+  sizes: BenchSizes;
+  operatorRoot?: string;
+  result: T;
+}
+
+export interface GrowthPoint extends ColdResult {
+  /** Operator RSS after the operator settled (steady), when measured at this size. */
+  note?: string;
+}
+
+export interface BenchResults {
+  'cold-start'?: ColdResult;
+  'steady-state'?: SteadyResult;
+  latency?: LatencyResult;
+  baseline?: BaselineResult;
+  growth?: { points: GrowthPoint[]; skipped: { policies: number; reason: string }[] };
+}
+
+export interface RunOptions {
+  readonly sizes: BenchSizes;
+  /** Default: all. */
+  readonly scenarios?: readonly ScenarioName[];
+  readonly outDir: string;
+  readonly operatorRoot?: string;
+  readonly command: string;
+  readonly log?: (line: string) => void;
+  /** Stop growing once a size's cold start takes longer than this (the machine cannot do more in reasonable time). */
+  readonly growthBudgetSeconds?: number;
+  /** Give up on a growth size whose cold start is not done after this long (recorded as not measured). */
+  readonly growthTimeoutSeconds?: number;
+  /** Reuse the points of outDir/growth.json for sizes it already has. */
+  readonly resumeGrowth?: boolean;
+}
+
+/** Growth points of an earlier run, from outDir/growth.json (so a long growth run can be resumed). */
+async function earlierGrowthPoints(o: RunOptions): Promise<GrowthPoint[]> {
+  const file = join(o.outDir, 'growth.json');
+  if (!existsSync(file)) return [];
+  const f = JSON.parse(await readFile(file, 'utf8')) as ScenarioFile<{ points: GrowthPoint[] }>;
+  return f.result.points;
+}
+
+/** The cold start of an earlier run at this size, from outDir/cold-start.json. */
+async function earlierColdStart(o: RunOptions, policies: number): Promise<ColdResult | undefined> {
+  const file = join(o.outDir, 'cold-start.json');
+  if (!existsSync(file)) return undefined;
+  const f = JSON.parse(await readFile(file, 'utf8')) as ScenarioFile<ColdResult>;
+  return f.result.policies === policies ? f.result : undefined;
+}
+
+async function save<T>(o: RunOptions, scenario: ScenarioName, startedAt: Date, result: T): Promise<void> {
+  const file: ScenarioFile<T> = {
+    scenario,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: describeMachine(),
+    command: o.command,
+    sizes: o.sizes,
+    ...(o.operatorRoot ? { operatorRoot: o.operatorRoot } : {}),
+    result,
+  };
+  await mkdir(o.outDir, { recursive: true });
+  await writeFile(join(o.outDir, `${scenario}.json`), `${JSON.stringify(file, null, 2)}\n`);
+}
+
+async function session(o: RunOptions, policies: number, latencyCollections: number): Promise<BenchSession> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  log(`bench: ${policies} policies, ${policies * 10} collections: starting kube-apiserver and the simulator`);
+  return BenchSession.start({
+    policies,
+    perDatabase: o.sizes.perDatabase,
+    latencyCollections,
+    resyncSeconds: o.sizes.resyncSeconds,
+    ...(o.operatorRoot ? { operatorRoot: o.operatorRoot } : {}),
+    log,
+  });
+}
+
+export async function runBench(o: RunOptions): Promise<BenchResults> {
+  const want = new Set<ScenarioName>(o.scenarios ?? SCENARIOS);
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const z = o.sizes;
+  const out: BenchResults = {};
+  const timeout = (n: number): number => Math.max(60_000, (z.timeoutMsPer1000 * n) / 1000);
+  // Growth alone reuses an earlier cold start at the main size (outDir/cold-start.json) when there is one.
+  const reusable = want.has('growth') && z.growth.includes(z.policies) && (await earlierColdStart(o, z.policies)) !== undefined;
+  const needsMain = want.has('cold-start') || want.has('steady-state') || want.has('latency') || want.has('baseline') || (want.has('growth') && z.growth.includes(z.policies) && !reusable);
+  if (needsMain) {
+    const started = new Date();
+    const s = await session(o, z.policies, want.has('latency') ? z.applies : 0);
+    try {
+      const cold = await coldStart(s, timeout(z.policies));
+      out['cold-start'] = cold;
+      log(`  cold start: ${cold.operatorSeconds} s operator time, ${cold.rpcTotal} RPCs, ${cold.statusWrites} status writes, peak RSS ${cold.peakRssMiB} MiB`);
+      if (want.has('cold-start')) await save(o, 'cold-start', started, cold);
+      let steady: SteadyResult | undefined;
+      if (want.has('steady-state') || want.has('baseline')) {
+        const t = new Date();
+        steady = await steadyState(s, z.resyncs);
+        out['steady-state'] = steady;
+        log(`  steady state: ${steady.passes} passes in ${steady.resyncPeriods} resyncs, ${steady.rpcsPerResync} RPCs/resync, ${steady.showCollectionsPerDatabasePerResync} ShowCollections/db/resync, ${steady.statusWrites} status writes`);
+        if (want.has('steady-state')) await save(o, 'steady-state', t, steady);
+      }
+      if (want.has('latency')) {
+        const t = new Date();
+        const lat = await latency(s, z.applies);
+        out.latency = lat;
+        log(`  latency apply -> first LoadCollection: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms over ${lat.applies} applies`);
+        await save(o, 'latency', t, lat);
+      }
+      if (want.has('baseline') && steady) {
+        const t = new Date();
+        const b = await baseline(s, z.baselinePasses, { steady, cold });
+        out.baseline = b;
+        log(`  baseline: naive ${b.naiveRpcsPerPass} RPCs/pass vs operator ${b.operatorRpcsPerPass} (ratio ${b.rpcRatio})`);
+        await save(o, 'baseline', t, b);
+      }
+    } finally {
+      await s.stop();
+    }
+  }
+  if (want.has('growth')) {
+    const started = new Date();
+    const points: GrowthPoint[] = [];
+    const order = [...z.growth].sort((a, b) => a - b);
+    // Read before this run overwrites the file with its first point.
+    const earlier = o.resumeGrowth ? await earlierGrowthPoints(o) : [];
+    const skipped: { policies: number; reason: string }[] = [];
+    for (const n of order) {
+      const reuse = (n === z.policies ? (out['cold-start'] ?? (await earlierColdStart(o, n))) : undefined) ?? earlier.find((p) => p.policies === n);
+      if (reuse) {
+        points.push(reuse);
+        await save(o, 'growth', started, { points, skipped });
+        continue;
+      }
+      const last = points[points.length - 1];
+      if (o.growthBudgetSeconds !== undefined && last && last.operatorSeconds > o.growthBudgetSeconds) {
+        skipped.push({ policies: n, reason: `${last.policies} policies already took ${last.operatorSeconds} s (budget ${o.growthBudgetSeconds} s)` });
+        continue;
+      }
+      const s = await session(o, n, 0);
+      try {
+        const p = await coldStart(s, o.growthTimeoutSeconds !== undefined ? o.growthTimeoutSeconds * 1000 : timeout(n));
+        points.push(p);
+        log(`  growth ${n}: ${p.operatorSeconds} s, peak RSS ${p.peakRssMiB} MiB, ${p.rpcTotal} RPCs`);
+      } catch (e: unknown) {
+        skipped.push({ policies: n, reason: (e as Error).message.split('\n')[0] ?? 'failed' });
+        log(`  growth ${n}: failed: ${(e as Error).message}`);
+      } finally {
+        await s.stop();
+      }
+      // After every size: a run cut short still leaves what it measured.
+      await save(o, 'growth', started, { points, skipped });
+    }
+    out.growth = { points, skipped };
+    await save(o, 'growth', started, out.growth);
+  }
+  return out;
+}
