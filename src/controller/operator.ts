@@ -52,6 +52,30 @@ export interface Operator {
 }
 
 type PolicyObject = CollectionLoadPolicy & { metadata: { name: string } };
+
+interface Watched {
+  metadata: { generation?: number; labels?: unknown; annotations?: unknown; finalizers?: unknown; deletionTimestamp?: unknown };
+}
+
+/**
+ * True when only the status (or nothing we read) changed: our own status
+ * writes come back as watch events, and reconciling for them would only
+ * start another pass (controller-runtime's GenerationChangedPredicate, plus
+ * the metadata the planner reads). The resync timer still covers all.
+ */
+export function onlyStatusChanged(prev: Watched | undefined, cur: Watched | undefined): boolean {
+  if (!prev || !cur) return false;
+  const a = prev.metadata;
+  const b = cur.metadata;
+  return (
+    a.generation !== undefined &&
+    a.generation === b.generation &&
+    a.deletionTimestamp === b.deletionTimestamp &&
+    JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []) &&
+    JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {}) &&
+    JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {})
+  );
+}
 type BudgetObject = CollectionLoadBudget & { metadata: { name: string } };
 
 export function createOperator(o: OperatorOptions): Operator {
@@ -84,6 +108,7 @@ export function createOperator(o: OperatorOptions): Operator {
         http: o.http,
         path,
         onChange: (_key, cur, prev) => {
+          if (onlyStatusChanged(prev, cur)) return;
           enqueueUri(cur?.spec?.milvus?.uri);
           if (prev?.spec?.milvus?.uri !== cur?.spec?.milvus?.uri) enqueueUri(prev?.spec?.milvus?.uri);
         },
@@ -100,6 +125,7 @@ export function createOperator(o: OperatorOptions): Operator {
     http: o.http,
     path: budgetsPath,
     onChange: (_key, cur, prev) => {
+      if (onlyStatusChanged(prev, cur)) return;
       enqueueUri(cur?.spec?.milvusUri);
       if (prev?.spec?.milvusUri !== cur?.spec?.milvusUri) enqueueUri(prev?.spec?.milvusUri);
     },
@@ -193,8 +219,11 @@ export function createOperator(o: OperatorOptions): Operator {
         i.start().catch((e: unknown) => log.error('informer stopped unexpectedly', { error: (e as Error).message }));
       }
       // The timer is the safety net for anything an event missed.
+      // Every reconcile requeues its instance after at most one resync, so
+      // this only adds instances the queue has lost track of: adding them all
+      // would run a second pass per period for each.
       resyncTimer = setInterval(() => {
-        for (const k of allInstances()) q.add(k);
+        for (const k of allInstances()) if (!q.has(k)) q.add(k);
       }, o.resyncMs);
       await Promise.resolve();
     },

@@ -58,6 +58,11 @@ export class WorkQueue {
     this.pump();
   }
 
+  /** Whether the key is queued, running, or has a delayed add pending. */
+  has(key: string): boolean {
+    return this.queued.has(key) || this.running.has(key) || this.timers.has(key);
+  }
+
   depth(): number {
     return this.ready.length;
   }

@@ -60,10 +60,22 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, f: (t: T) => P
 
 const refOf = (p: CollectionLoadPolicy): string => `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
 
-/** Status equality that ignores the heartbeat field. */
-function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
+/**
+ * JSON with object keys sorted at every level. The apiserver returns objects
+ * with their keys sorted; we render ours in insertion order. Comparing plain
+ * JSON.stringify output would call every status changed and rewrite it on
+ * every pass (and each write's watch event would trigger another pass).
+ */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+/** Status equality that ignores the heartbeat field and key order. */
+export function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
   if (!a) return false;
-  const strip = (s: PolicyStatus): string => JSON.stringify({ ...s, lastSyncTime: undefined });
+  const strip = (s: PolicyStatus): string => canonicalJson({ ...s, lastSyncTime: undefined });
   return strip(a) === strip(b);
 }
 
@@ -105,7 +117,11 @@ async function resolveInputs(deps: ReconcilerDeps, instance: string, mine: Colle
 
 async function observeAll(deps: ReconcilerDeps, ins: Inputs, budgets: readonly CollectionLoadBudget[], now: number): Promise<Map<string, ObservedDatabase>> {
   const byKey = new Map<string, PolicyInput[]>();
-  for (const i of ins.inputs) byKey.set(i.observationKey, [...(byKey.get(i.observationKey) ?? []), i]);
+  for (const i of ins.inputs) {
+    const list = byKey.get(i.observationKey);
+    if (list) list.push(i);
+    else byKey.set(i.observationKey, [i]);
+  }
   const observed = new Map<string, ObservedDatabase>();
   await mapLimit([...ins.groups.entries()], 4, async ([key, g]) => {
     const needs = needsFor(g.database, byKey.get(key) ?? [], budgets.length > 0);
@@ -164,13 +180,15 @@ async function applyFinalizers(deps: ReconcilerDeps, log: Logger, mine: readonly
 async function reportAll(deps: ReconcilerDeps, log: Logger, p: Plan, acted: { failures: Failures; refreshFailed: Set<string>; budgets: readonly CollectionLoadBudget[] }, now: number): Promise<number> {
   const { budgets } = acted;
   let writes = 0;
-  for (const draft of p.policies) {
-    writes += await report(deps, log, withActionFailures(draft, acted.failures.get(draft.ref) ?? new Map(), acted.refreshFailed.has(draft.ref)), now);
-  }
+  // Independent objects: written a few at a time, as the Milvus actions are.
+  const counts = await mapLimit(p.policies, deps.settings.actionConcurrency, (draft) =>
+    report(deps, log, withActionFailures(draft, acted.failures.get(draft.ref) ?? new Map(), acted.refreshFailed.has(draft.ref)), now),
+  );
+  writes += counts.reduce((a, b) => a + b, 0);
   for (const bd of p.budgets) {
     const b = budgets.find((x) => x.metadata.name === bd.name);
     const next = b ? renderBudgetStatus(b, bd, now) : undefined;
-    if (!b || !next || JSON.stringify(b.status) === JSON.stringify(next)) continue;
+    if (!b || !next || canonicalJson(b.status) === canonicalJson(next)) continue;
     await patchBudgetStatus(deps.http, b.metadata.name, b.status, next);
     writes++;
   }
@@ -253,6 +271,28 @@ async function report(deps: ReconcilerDeps, log: Logger, draft: PolicyDraft, now
 
 type EventSpec = { type: 'Normal' | 'Warning'; reason: string; message: string };
 
+/**
+ * One Event per (type, reason) per pass, not one per collection: a policy of
+ * 100 collections starting to load is one `LoadStarted` naming them, so a
+ * cold start does not flood the API server with Events.
+ */
+function summarize(items: readonly { name: string; ev: EventSpec }[]): EventSpec[] {
+  const groups = new Map<string, { name: string; ev: EventSpec }[]>();
+  for (const x of items) {
+    const k = `${x.ev.type}|${x.ev.reason}`;
+    const g = groups.get(k);
+    if (g) g.push(x);
+    else groups.set(k, [x]);
+  }
+  return [...groups.values()].map((g) => {
+    const first = g[0] as { name: string; ev: EventSpec };
+    if (g.length === 1) return first.ev;
+    const names = g.slice(0, 5).map((x) => x.name).join(', ');
+    const more = g.length > 5 ? ` and ${g.length - 5} more` : '';
+    return { ...first.ev, message: `${g.length} collections (${names}${more}); first: ${first.ev.message}` };
+  });
+}
+
 function collectionEvent(c: NonNullable<PolicyStatus['collections']>[number], old: NonNullable<PolicyStatus['collections']>[number] | undefined): EventSpec | undefined {
   if (old?.state === c.state && old.reason === c.reason) return undefined;
   const text = `${c.name}: ${c.message ?? ''}`;
@@ -267,7 +307,8 @@ function collectionEvent(c: NonNullable<PolicyStatus['collections']>[number], ol
 /** Events for what changed between two statuses: collection transitions, and a policy-level problem appearing. */
 export function eventsFor(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): EventSpec[] {
   const before = new Map((prev?.collections ?? []).map((c) => [c.name, c]));
-  const events = (next.collections ?? []).map((c) => collectionEvent(c, before.get(c.name))).filter((e): e is EventSpec => e !== undefined);
+  const perCollection = (next.collections ?? []).map((c) => ({ name: c.name, ev: collectionEvent(c, before.get(c.name)) })).filter((x): x is { name: string; ev: EventSpec } => x.ev !== undefined);
+  const events = summarize(perCollection);
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   const was = prev?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status === 'False' && draft.blockers.length > 0 && (was?.reason !== ready.reason || was.status !== ready.status)) {

@@ -62,7 +62,9 @@ export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = 
     if (decision.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, decision.wakeAt);
   }
 
-  const policies = contexts.map((ctx) => draftFor(ctx, slots, decisions, actions));
+  const actionsPerPolicy = new Map<string, number>();
+  for (const a of actions) if (a.kind === 'load' || a.kind === 'release') actionsPerPolicy.set(a.policy, (actionsPerPolicy.get(a.policy) ?? 0) + 1);
+  const policies = contexts.map((ctx) => draftFor(ctx, slots, decisions, actionsPerPolicy.get(ctx.claimant.ref) ?? 0));
   for (const ctx of contexts) {
     const next = ctx.claimant.desire.nextChange;
     if (next !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, next);
@@ -157,14 +159,14 @@ function loserEntry(self: Claimant, winner: Claimant, winnerEntry: CollectionEnt
   };
 }
 
-function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>, decisions: ReadonlyMap<string, Decision>, actions: readonly Action[]): PolicyDraft {
+function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>, decisions: ReadonlyMap<string, Decision>, actionCount: number): PolicyDraft {
   const ref = ctx.claimant.ref;
   const base = {
     ref,
     policy: ctx.input.policy,
     effectiveState: ctx.claimant.desire.effective,
     blockers: ctx.blockers,
-    actionCount: actions.filter((a) => (a.kind === 'load' || a.kind === 'release') && a.policy === ref).length,
+    actionCount,
     ...(ctx.claimant.desire.nextChange === undefined ? {} : { nextScheduleChange: ctx.claimant.desire.nextChange }),
     ...(ctx.claimant.desire.frozen ? { frozen: ctx.claimant.desire.frozen } : {}),
   };

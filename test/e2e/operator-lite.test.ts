@@ -71,6 +71,12 @@ describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
     assert.match(get.stdout, /products\s+Loaded\s+Loaded\s+1\/1\s+True/);
   });
 
+  it('leaves an unchanged policy alone: no status write across two resyncs (same resourceVersion)', async () => {
+    const before = await jsonpath('clp', 'products', '{.metadata.resourceVersion}');
+    await new Promise((r) => setTimeout(r, (2 * RESYNC_S + 1) * 1000));
+    assert.equal(await jsonpath('clp', 'products', '{.metadata.resourceVersion}'), before, `the status was rewritten although nothing changed\noperator log:\n${operator.tail(20)}`);
+  });
+
   it('releases when the policy switches to Released', async () => {
     await apply(policy('products', milvus.uri, '  selector: { names: [products] }\n  state: Released\n  deletionPolicy: Release'));
     await until('products released', async () => (await state('products')) === 'LoadStateNotLoad');

@@ -342,7 +342,7 @@ export async function startKube(opts: { dir?: string; persistent?: boolean } = {
   let tokenFiles = 0;
   let stopping: Promise<void> | undefined;
 
-  const kubectl = (args: readonly string[], o: KubectlOptions = {}): Promise<CommandResult> =>
+  const kubectlOnce = (args: readonly string[], o: KubectlOptions = {}): Promise<CommandResult> =>
     new Promise((resolve) => {
       // Its own discovery cache: ports are reused across runs, and a stale
       // cache from an earlier server on the same port would hide new CRDs.
@@ -353,6 +353,20 @@ export async function startKube(opts: { dir?: string; persistent?: boolean } = {
       });
       child.stdin?.end(o.input ?? '');
     });
+
+  // `kubectl wait --for=condition=...` on an object whose status has no
+  // conditions yet (a CRD right after `apply`) fails at once with
+  // ".status.conditions accessor error" instead of waiting. Retry that case
+  // (only that one) for up to 30 s, so that every test gets a real wait.
+  const kubectl = async (args: readonly string[], o: KubectlOptions = {}): Promise<CommandResult> => {
+    const waiting = args[0] === 'wait' && args.some((a) => a.startsWith('--for=condition='));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await kubectlOnce(args, o);
+      if (!waiting || r.code === 0 || !/status\.conditions accessor error/.test(r.stderr) || Date.now() > deadline) return r;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  };
 
   const createToken = async (namespace: string, name: string, t: { duration?: string; audiences?: readonly string[] } = {}): Promise<string> => {
     const audiences = (t.audiences ?? []).map((a) => `--audience=${a}`);

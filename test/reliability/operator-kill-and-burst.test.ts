@@ -112,8 +112,10 @@ describe('reliability: operator killed mid-load, and a burst of updates', { time
       `reliability/burst: ${BURST} updates in ${burstMs} ms; ${count} reconciles of the instance and ${shows} ShowCollections until settled (${settledMs} ms); generation ${final.generation}\n`,
     );
     // Each reconcile takes a few milliseconds to tens of them while patches arrive every millisecond or so: most coalesce.
+    // How many depends on the machine's load (a slower apiserver spreads the patches out), so the bound is generous;
+    // without coalescing there would be one reconcile per update, plus one per status write.
     assert.ok(count > 0, 'no reconcile counted: the debug log line "reconciled" is missing, so this test counts nothing');
-    assert.ok(count <= BURST / 4, `${count} reconciles for ${BURST} updates: they are not coalesced`);
+    assert.ok(count <= BURST / 2, `${count} reconciles for ${BURST} updates: they are not coalesced`);
     // One observation per reconcile (the listing, and the loaded listing where the list has no percentages).
     assert.ok(shows <= 2 * count + 4, `${shows} ShowCollections for ${count} reconciles`);
     // The other policies of the instance were not disturbed.
