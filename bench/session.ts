@@ -168,7 +168,8 @@ export class BenchSession {
       {
         logFile: `${this.kube.dir}/operator.log`,
         // No metrics or health listeners: several benchmarks and tests may run side by side on this machine.
-        env: { ...process.env, MLO_METRICS_BIND_ADDRESS: '0', MLO_HEALTH_PROBE_BIND_ADDRESS: '0' },
+        // MLO_BENCH_OPERATOR_NODE_OPTIONS: Node flags for the operator alone (e.g. a heap cap), not for the bench.
+        env: { ...process.env, MLO_METRICS_BIND_ADDRESS: '0', MLO_HEALTH_PROBE_BIND_ADDRESS: '0', NODE_OPTIONS: process.env.MLO_BENCH_OPERATOR_NODE_OPTIONS ?? '' },
       },
     );
     return this.operator;

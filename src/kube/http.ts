@@ -3,7 +3,7 @@
 // We need only a few verbs, but need them exactly: merge patches on the
 // status subresource, JSON patches on finalizers, and watch streams whose
 // failures we handle ourselves (DESIGN §2).
-import { request, type RequestOptions } from 'node:https';
+import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -45,8 +45,27 @@ export class KubeHttp {
       timeout: timeoutMs,
     };
     await this.kc.applyToHTTPSOptions(opts);
+    // client-node's agent does not keep connections alive, so every call
+    // would pay a TCP and TLS handshake. One keep-alive agent per client,
+    // with the same TLS material; credentials that rotate (tokens) travel in
+    // headers, which applyToHTTPSOptions refreshes on every call. Watches
+    // hold their own sockets and do not take from the request pool.
+    if (this.server.protocol === 'https:') {
+      const material = `${String(opts.ca)}|${String(opts.cert)}|${String(opts.key)}`;
+      if (this.agentMaterial !== material) {
+        // New TLS material (a rotated client certificate): a new pool.
+        this.agent?.destroy();
+        this.agentMaterial = material;
+        this.agent = undefined;
+      }
+      this.agent ??= new Agent({ keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, ...(opts.servername ? { servername: opts.servername } : {}) });
+      if (timeoutMs !== 0) opts.agent = this.agent;
+    }
     return opts;
   }
+
+  private agent: Agent | undefined;
+  private agentMaterial: string | undefined;
 
   private send(opts: RequestOptions, body: string | undefined): Promise<IncomingMessage> {
     const make = this.server.protocol === 'https:' ? request : httpRequest;

@@ -152,7 +152,9 @@ describe('leader election', { timeout: 400_000 }, () => {
     await until('the standby leads after SIGKILL', async () => isLeader(standby), 30_000, 100);
     const failover = Date.now() - killedAt;
     t.diagnostic(`failover after SIGKILL: ${failover} ms (lease ${LEASE_S}s)`);
-    assert.ok(failover <= (LEASE_S + 2) * 1000, `took over within the lease duration (+ one retry), took ${failover} ms`);
+    // The lease runs from the last renewal before the kill; a standby checks every retry period (1 s, +20% jitter),
+    // and we poll its /metrics: lease + 2 retry periods + 1 s of slack for a loaded machine.
+    assert.ok(failover <= (LEASE_S + 3) * 1000, `took over within the lease duration (+ one retry), took ${failover} ms`);
     assert.equal((await kube.kubectl(['apply', '-f', '-'], { input: policy('Released') })).code, 0);
     await until('the new leader releases', async () => sim.state.loadState(sim.state.collection('default', 'c0')) === 'LoadStateNotLoad', 30_000);
     assert.ok((await milvusCalls(standby)) > 0, 'the new leader calls Milvus');
