@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createOperator } from '../controller/operator.ts';
 import { KubeHttp } from '../kube/http.ts';
+import { loadKubeAuth } from '../kube/kubeconfig.ts';
 import { LeaderElector, validateLeaderTimings } from '../kube/leader.ts';
 import { createLogger, isLevel, type Level } from '../log/logger.ts';
 import { createOperatorMetrics } from '../metrics/operator-metrics.ts';
@@ -172,14 +172,13 @@ export async function run(argv: readonly string[]): Promise<void> {
   const flags = parseRunFlags(argv);
   const version = packageVersion();
   const log = createLogger(flags.logLevel, { component: 'milvus-load-operator' });
-  const kc = new KubeConfig();
+  let kube;
   try {
-    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-    else kc.loadFromDefault();
+    kube = await loadKubeAuth(flags.kubeconfig);
   } catch (e: unknown) {
     throw new Error(`cannot read the kubeconfig ${flags.kubeconfig ?? '(default: $KUBECONFIG, ~/.kube/config or in-cluster)'}: ${(e as Error).message}; pass --kubeconfig PATH or set KUBECONFIG`);
   }
-  const http = new KubeHttp(kc);
+  const http = new KubeHttp(kube.auth);
   const metrics = createOperatorMetrics(version);
   const op = createOperator({
     http,
@@ -226,6 +225,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   elector?.start();
   log.info('operator started', {
     version,
+    kubeconfig: kube.source,
     namespaces: flags.namespaces.length ? flags.namespaces : 'all',
     resyncMs: flags.resyncMs,
     concurrency: flags.concurrency,

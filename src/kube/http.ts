@@ -6,7 +6,7 @@
 import { Agent, request, type RequestOptions } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAuthSource } from './kubeconfig.ts';
 
 export class KubeApiError extends Error {
   readonly status: number;
@@ -25,10 +25,11 @@ export interface KubeResponse<T> {
 }
 
 export class KubeHttp {
-  private readonly kc: KubeConfig;
+  private readonly kc: KubeAuthSource;
   private readonly server: URL;
 
-  constructor(kc: KubeConfig) {
+  /** A KubeAuthSource (kubeconfig.ts), or client-node's KubeConfig, which has the same two methods. */
+  constructor(kc: KubeAuthSource) {
     this.kc = kc;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster; set KUBECONFIG or run in a cluster');
@@ -46,26 +47,25 @@ export class KubeHttp {
     };
     await this.kc.applyToHTTPSOptions(opts);
     // client-node's agent does not keep connections alive, so every call
-    // would pay a TCP and TLS handshake. One keep-alive agent per client,
-    // with the same TLS material; credentials that rotate (tokens) travel in
-    // headers, which applyToHTTPSOptions refreshes on every call. Watches
-    // hold their own sockets and do not take from the request pool.
-    if (this.server.protocol === 'https:') {
-      const material = `${String(opts.ca)}|${String(opts.cert)}|${String(opts.key)}`;
-      if (this.agentMaterial !== material) {
-        // New TLS material (a rotated client certificate): a new pool.
-        this.agent?.destroy();
+    // would pay a TCP and TLS handshake. Our own auth sources (kubeconfig.ts)
+    // hand out the same TLS material on every call, so one keep-alive pool
+    // serves them; tokens travel in headers, refreshed on every call. Watches
+    // (no timeout) hold their own sockets, outside the pool.
+    if (this.server.protocol === 'https:' && this.kc.stableTls === true && timeoutMs !== 0) {
+      const material = [opts.ca, opts.cert, opts.key];
+      if (!this.agentMaterial || material.some((m, i) => m !== this.agentMaterial?.[i])) {
+        // New TLS material: a new pool. The old one is not destroyed (requests
+        // may still use it); its idle sockets close on their own.
         this.agentMaterial = material;
-        this.agent = undefined;
+        this.agent = new Agent({ keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, ...(opts.servername ? { servername: opts.servername } : {}) });
       }
-      this.agent ??= new Agent({ keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, ...(opts.servername ? { servername: opts.servername } : {}) });
-      if (timeoutMs !== 0) opts.agent = this.agent;
+      opts.agent = this.agent;
     }
     return opts;
   }
 
   private agent: Agent | undefined;
-  private agentMaterial: string | undefined;
+  private agentMaterial: unknown[] | undefined;
 
   private send(opts: RequestOptions, body: string | undefined): Promise<IncomingMessage> {
     const make = this.server.protocol === 'https:' ? request : httpRequest;
