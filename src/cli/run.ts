@@ -30,6 +30,8 @@ export interface RunFlags {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   shutdownTimeoutMs: number;
+  /** MLO_WATCH_TIMEOUT_SECONDS; undefined: the informer's default (300 s). */
+  watchTimeoutSeconds: number | undefined;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -42,6 +44,14 @@ function defaultLeaderNamespace(): string {
   } catch {
     return 'default';
   }
+}
+
+function watchTimeoutFromEnv(): number | undefined {
+  const v = env('MLO_WATCH_TIMEOUT_SECONDS');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`MLO_WATCH_TIMEOUT_SECONDS=${v}: give a whole number of seconds, at least 1`);
+  return n;
 }
 
 function durationFlag(name: string, v: string): number {
@@ -83,6 +93,7 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
     shutdownTimeoutMs: 10_000,
+    watchTimeoutSeconds: watchTimeoutFromEnv(),
   };
   const lvl = env('MLO_LOG_LEVEL');
   if (lvl && isLevel(lvl)) flags.logLevel = lvl;
@@ -190,6 +201,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     dryRun: flags.dryRun,
     metrics,
     standby: flags.leaderElect,
+    ...(flags.watchTimeoutSeconds ? { watchTimeoutSeconds: flags.watchTimeoutSeconds } : {}),
   });
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection (kept running)', { error: reason instanceof Error ? reason.message : String(reason) }));
   const identity = env('POD_NAME') ?? `${hostname()}_${randomUUID().slice(0, 8)}`;

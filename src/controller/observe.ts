@@ -26,7 +26,6 @@ interface CacheEntry<T> {
   at: number;
 }
 
-/** Schema facts change rarely; row counts and measured sizes slowly. */
 /**
  * What to look at beyond load states in one database, given the policies
  * that use it: partitions, replicas and size estimates only where some
@@ -43,6 +42,7 @@ export function needsFor(database: string, users: readonly { policy: CollectionL
   };
 }
 
+/** Schema facts change rarely; row counts and measured sizes slowly. */
 export class EstimateCache {
   readonly ttlMs: number;
   private readonly bytesPerRow = new Map<string, CacheEntry<{ id: string; bytesPerRow: number }>>();

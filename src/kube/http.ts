@@ -71,8 +71,10 @@ export class KubeHttp {
     const make = this.server.protocol === 'https:' ? request : httpRequest;
     return new Promise((resolve, reject) => {
       const req = make(opts, resolve);
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error(`request to the Kubernetes API timed out: ${opts.method} ${opts.path}`)));
+      // Transport failures are KubeApiErrors too (status 0), so callers tell
+      // "the Kubernetes API failed" from a bug by class, not by message.
+      req.on('error', (e: Error) => reject(e instanceof KubeApiError ? e : new KubeApiError(0, 'Unreachable', `cannot reach the Kubernetes API (${opts.method} ${opts.path}): ${e.message}`)));
+      req.on('timeout', () => req.destroy(new KubeApiError(0, 'Timeout', `request to the Kubernetes API timed out: ${opts.method} ${opts.path}`)));
       if (body !== undefined) req.end(body);
       else req.end();
     });

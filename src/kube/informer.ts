@@ -35,20 +35,6 @@ export function objectKey(o: KubeObject): string {
 
 class GoneError extends Error {}
 
-/**
- * The server-side watch timeout when the caller sets none: 300 s, or
- * MLO_WATCH_TIMEOUT_SECONDS. A stalled watch is noticed after the timeout
- * plus a margin (30 s, or the timeout itself when that is shorter), i.e. after
- * 5.5 minutes by default. The variable exists so that the reliability suite
- * (test/reliability/kube-faults.test.ts) can show a stall noticed in seconds;
- * a shorter timeout only re-opens watches more often.
- */
-function defaultWatchTimeoutSeconds(): number {
-  const raw = process.env.MLO_WATCH_TIMEOUT_SECONDS;
-  const n = raw === undefined || raw === '' ? NaN : Number(raw);
-  return Number.isInteger(n) && n >= 1 ? n : 300;
-}
-
 export class Informer<T extends KubeObject> {
   private readonly opts: InformerOptions<T>;
   private readonly cache = new Map<string, T>();
@@ -141,7 +127,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async watchLoop(): Promise<void> {
-    const timeout = this.opts.watchTimeoutSeconds ?? defaultWatchTimeoutSeconds();
+    const timeout = this.opts.watchTimeoutSeconds ?? 300;
     while (!this.stopped) {
       const sep = this.opts.path.includes('?') ? '&' : '?';
       const path = `${this.opts.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
@@ -156,6 +142,9 @@ export class Informer<T extends KubeObject> {
           this.opts.onError?.(new Error(`${this.opts.name}: watch silent for ${timeout}s plus margin; re-establishing it`), 0, 0);
           this.restarts++;
           handle?.abort();
+        // A stall is noticed after the timeout plus a margin: 30 s, or the
+        // timeout itself when that is shorter (a short timeout, as the
+        // reliability suite sets, then shows a stall within seconds).
         }, timeout * 1000 + (this.opts.stallMarginMs ?? Math.min(30_000, timeout * 1000)));
         // A watchdog must never keep the process alive by itself.
         stallTimer.unref();
