@@ -11,6 +11,8 @@ export const BUDGET_PLURAL = 'collectionloadbudgets';
 
 /** A new value asks for one refresh load of the policy's loaded collections. */
 export const REFRESH_ANNOTATION = `${GROUP}/refresh`;
+/** A new value retries every failed collection of the policy now, terminal failures included (like Elasticsearch's `_ilm/retry`). */
+export const RETRY_ANNOTATION = `${GROUP}/retry`;
 /** `"false"` stops all changes for the policy, like `spec.suspend`. */
 export const MANAGED_ANNOTATION = `${GROUP}/managed`;
 /** Added with `deletionPolicy: Release`; removed only after the release succeeded. */

@@ -25,6 +25,9 @@ export type LoadState = (typeof LOAD_STATES)[number];
 export const COLLECTION_STATES = ['Loaded', 'Loading', 'Released', 'NotFound', 'Deferred', 'Conflict', 'Failed'] as const;
 export type CollectionState = (typeof COLLECTION_STATES)[number];
 
+export const FAILURE_CLASSES = ['Terminal', 'Retryable'] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
 const secretName = (description: string): StringNode =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN, patternHint: 'a Kubernetes object name (lower-case DNS subdomain)' });
 
@@ -264,6 +267,22 @@ const collectionStatusSchema = obj(
     reason: str('Why it is in this state (CamelCase).', { maxLength: 128 }),
     message: str('Details for people, with what to do.', { maxLength: 1024 }),
     lastTransitionTime: timestamp('When `state` last changed.'),
+    lastError: obj(
+      'The last failed Milvus call for this collection. Cleared once the collection reaches the state the policy wants.',
+      {
+        action: enumOf('The call that failed.', ['Load', 'Release']),
+        reason: str('Why it failed (CamelCase), e.g. IndexNotFound, InsufficientMemory.', { maxLength: 128 }),
+        message: str('What Milvus said, and what to do.', { maxLength: 1024 }),
+        class: enumOf(
+          'Terminal: Milvus refused the request and will again until something changes; the operator retries on a spec change, a new `milvusload.io/retry` annotation value, or a slow recheck (1 min doubling to 30 min). Retryable: a passing failure; retried with per-collection exponential backoff (2 s doubling to 5 min, with jitter).',
+          FAILURE_CLASSES,
+        ),
+        time: timestamp('When the call failed.'),
+      },
+      { required: ['action', 'reason', 'class'] },
+    ),
+    retries: int('Consecutive failed attempts since the collection was last as wanted.', { minimum: 0, maximum: 1_000_000 }),
+    nextAttemptTime: timestamp('When the operator will try again, after a failure.'),
   },
   { required: ['name', 'state'] },
 );
@@ -291,6 +310,7 @@ export const policyStatusSchema = obj('Observed state, rebuilt from Milvus on ev
   ),
   collectionsOmitted: int('Selected collections not listed in `collections` because of the cap.', { minimum: 0, maximum: 10_000_000 }),
   refreshedValue: str('The last `milvusload.io/refresh` annotation value acted on.', { maxLength: 256 }),
+  retriedValue: str('The last `milvusload.io/retry` annotation value acted on: a new value retries every failed collection of this policy at once.', { maxLength: 256 }),
   conditions: conditionsSchema,
 });
 

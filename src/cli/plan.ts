@@ -17,7 +17,8 @@ import { validateBudget, validatePolicy } from '../api/resources.ts';
 import { formatFieldError } from '../api/validate.ts';
 import { resolveConnection, type PortFactory, type Resolved } from '../controller/connections.ts';
 import { EstimateCache, needsFor, observeDatabase } from '../controller/observe.ts';
-import { KubeApiError, KubeHttp } from '../kube/http.ts';
+import { isKubeError, KubeHttp } from '../kube/http.ts';
+import { kubePort } from '../kube/port.ts';
 import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import { createSdkPort } from '../milvus/sdk-adapter.ts';
 import type { ConnectionSettings, MilvusPort } from '../milvus/port.ts';
@@ -324,8 +325,8 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv)
 }
 
 function kubeFailure(e: unknown, what: string, server: string): Error {
-  if (e instanceof KubeApiError && e.status === 404) return new Error(`${what}: the milvusload.io CRDs are not installed in the cluster at ${server} (kubectl apply -f crds/)`);
-  if (e instanceof KubeApiError && (e.status === 401 || e.status === 403)) return new Error(`${what}: the Kubernetes API at ${server} refused (${e.status} ${e.reason}): ${e.message}; use a kubeconfig allowed to list ${what}`);
+  if (isKubeError(e, 'NotFound')) return new Error(`${what}: the milvusload.io CRDs are not installed in the cluster at ${server} (kubectl apply -f crds/)`);
+  if ((isKubeError(e, 'Unauthorized') || isKubeError(e, 'Forbidden'))) return new Error(`${what}: the Kubernetes API at ${server} refused (${e.status} ${e.reason}): ${e.message}; use a kubeconfig allowed to list ${what}`);
   return new Error(`${what}: cannot reach the Kubernetes API at ${server}: ${(e as Error).message}; check --kubeconfig and that the cluster is up`);
 }
 
@@ -363,10 +364,8 @@ type Resolver = (policy: CollectionLoadPolicy) => Promise<Resolved>;
 
 /** No cluster: the Secrets a policy names come from --token / --ca-file, or the policy cannot be planned. */
 export function offlineResolver(token: string | undefined, caPem: string | undefined): Resolver {
-  // A KubeHttp that is never called: the policy passed to resolveConnection names no Secret.
-  const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'none', server: 'https://no-cluster.invalid' }], users: [{ name: 'none' }], contexts: [{ name: 'none', cluster: 'none', user: 'none' }], currentContext: 'none' });
-  const nowhere = new KubeHttp(kc);
+  // No Secrets at all: the policy passed to resolveConnection names none.
+  const nowhere = { getSecret: () => Promise.resolve(undefined) };
   return async (policy) => {
     const m = policy.spec.milvus;
     const ns = policy.metadata.namespace ?? 'default';
@@ -393,7 +392,7 @@ export function offlineResolver(token: string | undefined, caPem: string | undef
 function clusterResolver(http: KubeHttp): Resolver {
   return async (policy) => {
     try {
-      return await resolveConnection(http, policy);
+      return await resolveConnection(kubePort(http), policy);
     } catch (e: unknown) {
       const ns = policy.metadata.namespace ?? 'default';
       return { ok: false, reason: 'SecretUnreadable', message: `cannot read a Secret in namespace ${ns}: ${(e as Error).message}; plan needs get on secrets there` };

@@ -6,8 +6,7 @@
 // inside the SDK's connection settings.
 import { createHash } from 'node:crypto';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
-import type { KubeHttp } from '../kube/http.ts';
-import { getSecret } from '../kube/resources.ts';
+import type { KubePort } from '../kube/port.ts';
 import { redact } from '../log/logger.ts';
 import type { ConnectionSettings, MilvusPort } from '../milvus/port.ts';
 import type { ObservationFailure } from '../planner/types.ts';
@@ -21,7 +20,7 @@ function hostPort(uri: string): string {
   return `${u.hostname.replace(/^\[|\]$/g, '')}:${u.port || '19530'}`;
 }
 
-export async function resolveConnection(http: KubeHttp, policy: CollectionLoadPolicy): Promise<Resolved> {
+export async function resolveConnection(kube: Pick<KubePort, 'getSecret'>, policy: CollectionLoadPolicy): Promise<Resolved> {
   const m = policy.spec.milvus;
   const ns = policy.metadata.namespace ?? 'default';
   const tls = m.uri.startsWith('https://');
@@ -29,7 +28,7 @@ export async function resolveConnection(http: KubeHttp, policy: CollectionLoadPo
   const parts: string[] = [settings.address, String(tls)];
   if (m.credentialsSecret) {
     const name = m.credentialsSecret.name;
-    const data = await getSecret(http, ns, name);
+    const data = await kube.getSecret(ns, name);
     if (!data) return { ok: false, reason: 'SecretNotFound', message: `Secret ${ns}/${name} (spec.milvus.credentialsSecret) does not exist; create it with key token, or keys username and password` };
     if (data.token) {
       settings.token = data.token;
@@ -45,7 +44,7 @@ export async function resolveConnection(http: KubeHttp, policy: CollectionLoadPo
   }
   if (m.tls?.caSecret) {
     const { name, key = 'ca.crt' } = m.tls.caSecret;
-    const data = await getSecret(http, ns, name);
+    const data = await kube.getSecret(ns, name);
     const pem = data?.[key];
     if (!pem) return { ok: false, reason: 'SecretNotFound', message: `Secret ${ns}/${name} with key ${key} (spec.milvus.tls.caSecret) does not exist; create it with the PEM CA bundle` };
     if (!pem.includes('BEGIN CERTIFICATE')) return { ok: false, reason: 'SecretInvalid', message: `Secret ${ns}/${name} key ${key} is not a PEM certificate bundle` };

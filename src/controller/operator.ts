@@ -6,6 +6,7 @@ import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { KubeApiError, type KubeHttp } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
+import { kubePort } from '../kube/port.ts';
 import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
@@ -13,7 +14,7 @@ import { ConnectionPool, type PortFactory } from './connections.ts';
 import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue } from './queue.ts';
-import { createReconciler, type ReconcileStats } from './reconcile.ts';
+import { createReconciler, instanceOf, type ReconcileStats } from './reconcile.ts';
 
 export interface OperatorOptions {
   readonly http: KubeHttp;
@@ -97,9 +98,9 @@ export function createOperator(o: OperatorOptions): Operator {
       queueRef.q.resume();
     }
   }
+  // A URI that cannot be parsed still gets its policy a status (InvalidSpec), under a key of its own.
   const enqueueUri = (uri: string | undefined): void => {
-    const key = uri ? instanceKey(uri) : undefined;
-    if (key && queueRef.q) queueRef.q.add(key);
+    if (uri !== undefined && queueRef.q) queueRef.q.add(instanceOf(uri));
   };
   const paths = o.namespaces.length > 0 ? o.namespaces.map((ns) => policiesPath(ns)) : [policiesPath()];
   for (const path of paths) {
@@ -139,7 +140,7 @@ export function createOperator(o: OperatorOptions): Operator {
     onSynced: () => resumeWhenSynced(),
   });
   const reconcile = createReconciler({
-    http: o.http,
+    kube: kubePort(o.http),
     pool,
     cache,
     log,
@@ -189,10 +190,7 @@ export function createOperator(o: OperatorOptions): Operator {
   let resyncTimer: NodeJS.Timeout | undefined;
   const allInstances = (): Set<string> => {
     const keys = new Set<string>();
-    for (const i of policyInformers) for (const p of i.list()) {
-      const k = instanceKey(p.spec.milvus.uri);
-      if (k) keys.add(k);
-    }
+    for (const i of policyInformers) for (const p of i.list()) keys.add(instanceOf(p.spec.milvus.uri));
     for (const b of budgetInformer.list()) {
       const k = instanceKey(b.spec.milvusUri);
       if (k) keys.add(k);

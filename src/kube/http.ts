@@ -8,15 +8,40 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { KubeAuthSource } from './kubeconfig.ts';
 
+/**
+ * What a failed Kubernetes call means to the caller, so no caller reads
+ * HTTP status codes (DESIGN §2). Unavailable covers transport failures,
+ * timeouts, throttling and server errors: try again later.
+ */
+export type KubeErrorKind = 'NotFound' | 'Conflict' | 'Forbidden' | 'Unauthorized' | 'Gone' | 'Invalid' | 'Unavailable' | 'Other';
+
+export function kubeErrorKind(status: number): KubeErrorKind {
+  if (status === 404) return 'NotFound';
+  if (status === 409) return 'Conflict';
+  if (status === 403) return 'Forbidden';
+  if (status === 401) return 'Unauthorized';
+  if (status === 410) return 'Gone';
+  if (status === 400 || status === 422) return 'Invalid';
+  if (status === 0 || status === 429 || status >= 500) return 'Unavailable';
+  return 'Other';
+}
+
 export class KubeApiError extends Error {
   readonly status: number;
   readonly reason: string;
+  readonly kind: KubeErrorKind;
   constructor(status: number, reason: string, message: string) {
     super(message);
     this.name = 'KubeApiError';
     this.status = status;
     this.reason = reason;
+    this.kind = kubeErrorKind(status);
   }
+}
+
+/** True when `e` is a Kubernetes API failure of this kind. */
+export function isKubeError(e: unknown, kind: KubeErrorKind): e is KubeApiError {
+  return e instanceof KubeApiError && e.kind === kind;
 }
 
 export interface KubeResponse<T> {

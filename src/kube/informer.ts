@@ -4,7 +4,7 @@
 // notices a watch that stalls without an error (no event or bookmark for
 // longer than the server-side timeout plus a margin). Callbacks are
 // synchronous and must only enqueue work.
-import { KubeApiError, type KubeHttp } from './http.ts';
+import { isKubeError, type KubeHttp } from './http.ts';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -161,7 +161,7 @@ export class Informer<T extends KubeObject> {
           if (!gone && !this.stopped) throw e;
         });
       } catch (e: unknown) {
-        if (e instanceof KubeApiError && e.status === 410) throw new GoneError('resource version too old');
+        if (isKubeError(e, 'Gone')) throw new GoneError('resource version too old');
         throw e;
       } finally {
         ended = true;

@@ -11,7 +11,7 @@
 //   waiting out the lease.
 // Writes use the object's resourceVersion, so two candidates can never
 // both win one round: the loser gets 409 Conflict.
-import { KubeApiError, type KubeHttp } from './http.ts';
+import { isKubeError, type KubeHttp } from './http.ts';
 import type { Logger } from '../log/logger.ts';
 
 export interface LeaderElectionConfig {
@@ -167,13 +167,13 @@ export class LeaderElector {
     try {
       current = (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, timeoutMs)).body;
     } catch (e: unknown) {
-      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+      if (!(isKubeError(e, 'NotFound'))) throw e;
       try {
         await this.c.http.call('POST', this.path.slice(0, this.path.lastIndexOf('/')), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.c.name, namespace: this.c.namespace }, spec }, undefined, timeoutMs);
         this.observed = { record: JSON.stringify(spec), at: now };
         return true;
       } catch (ce: unknown) {
-        if (ce instanceof KubeApiError && ce.status === 409) return false; // someone else created it first
+        if (isKubeError(ce, 'Conflict')) return false; // someone else created it first
         throw ce;
       }
     }
@@ -190,7 +190,7 @@ export class LeaderElector {
     try {
       await this.c.http.call('PUT', this.path, { ...current, spec: next }, undefined, timeoutMs);
     } catch (e: unknown) {
-      if (e instanceof KubeApiError && e.status === 409) return false;
+      if (isKubeError(e, 'Conflict')) return false;
       throw e;
     }
     this.observed = { record: JSON.stringify(next), at: now };
@@ -211,7 +211,7 @@ export class LeaderElector {
 }
 
 function hintFor(e: unknown): string {
-  if (e instanceof KubeApiError && e.status === 403) return 'the service account needs get, create and update on leases (coordination.k8s.io) in the leader election namespace; see deploy/';
-  if (e instanceof KubeApiError && e.status === 404) return 'does the leader election namespace exist?';
+  if (isKubeError(e, 'Forbidden')) return 'the service account needs get, create and update on leases (coordination.k8s.io) in the leader election namespace; see deploy/';
+  if (isKubeError(e, 'NotFound')) return 'does the leader election namespace exist?';
   return 'check that the Kubernetes API is reachable';
 }

@@ -1,7 +1,7 @@
 // The writes the operator makes, and the one read outside the informers
 // (Secrets, which it may only `get`: no list or watch, least privilege).
 import { BUDGET_PLURAL, GROUP, POLICY_PLURAL, VERSION } from '../api/constants.ts';
-import { KubeApiError, type KubeHttp } from './http.ts';
+import { isKubeError, type KubeHttp } from './http.ts';
 
 const base = `/apis/${GROUP}/${VERSION}`;
 const MERGE = 'application/merge-patch+json';
@@ -40,7 +40,7 @@ export async function getSecret(http: KubeHttp, namespace: string, name: string)
     const { body } = await http.call<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
     return Object.fromEntries(Object.entries(body.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   } catch (e: unknown) {
-    if (e instanceof KubeApiError && e.status === 404) return undefined;
+    if (isKubeError(e, 'NotFound')) return undefined;
     throw e;
   }
 }

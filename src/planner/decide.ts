@@ -6,6 +6,7 @@ import type { CollectionStatus } from '../api/policy.ts';
 import type { Deferral } from './admission.ts';
 import type { Claimant } from './arbitrate.ts';
 import type { Estimate } from './estimate.ts';
+import type { Failure } from './retry.ts';
 import type { CollectionEntry, LoadOptions, LoadReason, MilvusAction, ObservedCollection, ReleaseReason } from './types.ts';
 
 export interface Decision {
@@ -15,6 +16,8 @@ export interface Decision {
   readonly wakeAt?: number;
   /** A refresh load was planned. */
   readonly refreshing?: boolean;
+  /** Observation showed that Milvus gave up a load it had accepted: a failed attempt. */
+  readonly failure?: Failure;
 }
 
 export interface DecisionContext {
@@ -101,9 +104,11 @@ function decideLoad(ctx: DecisionContext): Decision {
   const o = ctx.observed;
   const options = loadOptionsOf(ctx.winner);
   if (o.loadState === 'NotLoad' && o.loadError) {
-    // Loading again at once would stall the same way; the next resync retries once Milvus stops replaying the error.
+    // Loading again at once would stall the same way: a failed attempt, retried after its backoff.
+    const message = `Milvus gave up loading it: ${o.loadError.message}`;
     return {
-      entry: { name: o.name, state: 'Failed', reason: o.loadError.reason, message: `Milvus gave up loading it: ${o.loadError.message}`, ...memory(ctx) },
+      entry: { name: o.name, state: 'Failed', reason: o.loadError.reason, message, ...memory(ctx) },
+      failure: { action: 'Load', reason: o.loadError.reason, message, class: o.loadError.class ?? 'Retryable' },
     };
   }
   if (o.loadState === 'NotLoad') {

@@ -11,8 +11,9 @@ import { decide, observedEntry, refreshRequested, type Decision } from './decide
 import { desireOf } from './desire.ts';
 import { estimateOf } from './estimate.ts';
 import { policyRef } from './rank.ts';
+import { retryReset, retryRequested, retryStateOf, shapeByRetry, type RetryState } from './retry.ts';
 import { selectCollections, type Selection } from './select.ts';
-import type { Action, BudgetDraft, CollectionEntry, ObservedCollection, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
+import type { Action, Blocker, BudgetDraft, CollectionEntry, ObservedCollection, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
 
 /** How long a policy being deleted waits for an unreachable Milvus before its finalizer is dropped (ADR 0005). */
 export const DEFAULT_DELETION_GRACE_MS = 10 * 60_000;
@@ -22,7 +23,9 @@ interface PolicyContext {
   readonly claimant: Claimant;
   readonly database: string;
   readonly selection?: Selection;
-  readonly blockers: PolicyDraft['blockers'];
+  readonly blockers: readonly Blocker[];
+  /** The spec or the retry annotation changed since the last pass: failed collections are tried at once. */
+  readonly retryNow: boolean;
 }
 
 interface CollectionSlot {
@@ -41,26 +44,8 @@ export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = 
   const budget = effectiveBudget(input.budgets);
   const admission = budget ? admitSlots(budget, slots) : undefined;
 
-  const decisions = new Map<string, Decision>();
-  const actions: Action[] = [];
-  let wakeAt: number | undefined;
-  for (const slot of slots.values()) {
-    const winner = orderClaimants(slot.claimants)[0];
-    if (!winner) continue;
-    const decision = decide({
-      winner,
-      observed: slot.observed,
-      observationKey: slot.observationKey,
-      database: slot.database,
-      estimate: estimateOf(winner.policy, slot.observed, previousEntry(winner, slot.observed.name)),
-      deferral: admission?.deferred.get(slot.key),
-      previous: previousEntry(winner, slot.observed.name),
-      now: input.now,
-    });
-    decisions.set(slot.key, decision);
-    if (decision.action) actions.push(decision.action);
-    if (decision.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, decision.wakeAt);
-  }
+  const { decisions, actions, owed, wakeAt: decidedWake } = decideSlots(contexts, slots, admission, input.now);
+  let wakeAt = decidedWake;
 
   const actionsPerPolicy = new Map<string, number>();
   for (const a of actions) if (a.kind === 'load' || a.kind === 'release') actionsPerPolicy.set(a.policy, (actionsPerPolicy.get(a.policy) ?? 0) + 1);
@@ -68,16 +53,54 @@ export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = 
   for (const ctx of contexts) {
     const next = ctx.claimant.desire.nextChange;
     if (next !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, next);
-    actions.push(...finalizerActions(ctx, actions, input.now, settings.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS));
+    actions.push(...finalizerActions(ctx, actions, owed, input.now, settings.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS));
   }
   const fullyObserved = contexts.every((c) => c.selection !== undefined || c.blockers.every((b) => b.reason === 'InvalidSpec'));
   return {
     actions,
     policies,
     budgets: budgetDrafts(input.budgets, budget, admission, fullyObserved),
-    loading: [...decisions.values()].some((d) => d.entry.state === 'Loading'),
+    loading: [...decisions.values()].some((d) => d.entry.state === 'Loading' && !d.action),
     ...(wakeAt === undefined ? {} : { wakeAt }),
   };
+}
+
+interface Decided {
+  readonly decisions: Map<string, Decision>;
+  readonly actions: Action[];
+  /** Policies with a release held back by its backoff: still owed, so their finalizer must stay. */
+  readonly owed: Set<string>;
+  readonly wakeAt: number | undefined;
+}
+
+/** One decision per collection, by its winner, shaped by the error policy. */
+function decideSlots(contexts: readonly PolicyContext[], slots: ReadonlyMap<string, CollectionSlot>, admission: Admission | undefined, now: number): Decided {
+  const out: Decided = { decisions: new Map(), actions: [], owed: new Set(), wakeAt: undefined };
+  let wakeAt: number | undefined;
+  const byRef = new Map(contexts.map((c) => [c.claimant.ref, c]));
+  for (const slot of slots.values()) {
+    const winner = orderClaimants(slot.claimants)[0];
+    const ctx = winner ? byRef.get(winner.ref) : undefined;
+    if (!winner || !ctx) continue;
+    const name = slot.observed.name;
+    const previous = previousEntry(winner, name);
+    const decided = decide({
+      winner,
+      observed: slot.observed,
+      observationKey: slot.observationKey,
+      database: slot.database,
+      estimate: estimateOf(winner.policy, slot.observed, previous),
+      deferral: admission?.deferred.get(slot.key),
+      previous,
+      now,
+    });
+    const decision = { ...decided, ...shapeByRetry(decided, ctx.retryNow ? undefined : priorRetry(ctx.input, name), now, `${winner.ref}/${name}`) };
+    out.decisions.set(slot.key, decision);
+    if (decided.action?.kind === 'release' && !decision.action) out.owed.add(winner.ref);
+    if (decision.action) out.actions.push(decision.action);
+    if (decision.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, decision.wakeAt);
+  }
+  return { ...out, wakeAt };
 }
 
 function contextOf(input: PolicyInput, plan: PlanInput): PolicyContext {
@@ -85,15 +108,25 @@ function contextOf(input: PolicyInput, plan: PlanInput): PolicyContext {
   const desire = desireOf(input, plan.now);
   const claimant: Claimant = { ref: policyRef(policy), policy, desire };
   const database = policy.spec.milvus.database ?? 'default';
-  const blockers: { reason: string; message: string; degraded: boolean }[] = [];
-  if (input.problems.length > 0) blockers.push({ reason: 'InvalidSpec', message: `${input.problems.join('; ')}`, degraded: true });
-  if (desire.scheduleError) blockers.push({ reason: 'InvalidSpec', message: desire.scheduleError, degraded: true });
-  if (input.connectionFailure) blockers.push({ ...input.connectionFailure, degraded: true });
+  const blockers: Blocker[] = [];
+  if (input.problems.length > 0) blockers.push({ reason: 'InvalidSpec', message: `${input.problems.join('; ')}`, degraded: true, terminal: true });
+  if (desire.scheduleError) blockers.push({ reason: 'InvalidSpec', message: desire.scheduleError, degraded: true, terminal: true });
+  if (input.connectionFailure) blockers.push(blockerOf(input.connectionFailure));
   const observed = plan.observed.get(input.observationKey);
-  if (blockers.length === 0 && observed && !observed.ok) blockers.push({ reason: observed.reason, message: observed.message, degraded: true });
-  if (blockers.length === 0 && !observed) blockers.push({ reason: 'NotObserved', message: `database ${database} was not observed in this pass; it will be on the next`, degraded: false });
+  if (blockers.length === 0 && observed && !observed.ok) blockers.push(blockerOf(observed));
+  if (blockers.length === 0 && !observed) blockers.push({ reason: 'NotObserved', message: `database ${database} was not observed in this pass; it will be on the next`, degraded: false, terminal: false });
   const selection = blockers.length === 0 && observed?.ok ? selectCollections(policy, observed.collections) : undefined;
-  return { input, claimant, database, blockers, ...(selection ? { selection } : {}) };
+  return { input, claimant, database, blockers, retryNow: retryReset(policy), ...(selection ? { selection } : {}) };
+}
+
+function blockerOf(f: { reason: string; message: string; class?: 'Terminal' | 'Retryable' }): Blocker {
+  return { reason: f.reason, message: f.message, degraded: true, terminal: f.class === 'Terminal' };
+}
+
+/** The controller's memory of the last pass where it has one, else the status (after a restart). */
+function priorRetry(input: PolicyInput, name: string): RetryState | undefined {
+  if (input.retries) return input.retries.get(name);
+  return retryStateOf(input.policy.status?.collections?.find((e) => e.name === name));
 }
 
 function collectSlots(contexts: readonly PolicyContext[]): Map<string, CollectionSlot> {
@@ -170,7 +203,11 @@ function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>
     ...(ctx.claimant.desire.nextChange === undefined ? {} : { nextScheduleChange: ctx.claimant.desire.nextChange }),
     ...(ctx.claimant.desire.frozen ? { frozen: ctx.claimant.desire.frozen } : {}),
   };
-  if (!ctx.selection) return { ...base, ...(ctx.input.policy.status?.refreshedValue ? { refreshedValue: ctx.input.policy.status.refreshedValue } : {}) };
+  if (!ctx.selection) {
+    // Milvus was not seen: nothing was acted on, so no refresh or retry request is used up.
+    const { refreshedValue, retriedValue } = ctx.input.policy.status ?? {};
+    return { ...base, ...(refreshedValue ? { refreshedValue } : {}), ...(retriedValue ? { retriedValue } : {}) };
+  }
   const entries: CollectionEntry[] = [];
   let refreshed = false;
   for (const c of ctx.selection.present) {
@@ -187,12 +224,19 @@ function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>
   for (const name of ctx.selection.missing) {
     entries.push({ name, state: 'NotFound', reason: 'CollectionNotFound', message: `no collection ${name} in database ${ctx.database}; create it or fix spec.selector.names` });
   }
-  const requested = refreshRequested({ winner: ctx.claimant });
-  const refreshedValue = refreshed || (requested !== undefined && !entries.some((e) => e.state === 'Loaded' || e.state === 'Loading')) ? requested : ctx.input.policy.status?.refreshedValue;
-  return { ...base, entries, ...(refreshedValue ? { refreshedValue } : {}) };
+  return { ...base, entries, ...requestsActedOn(ctx, entries, refreshed) };
 }
 
-function finalizerActions(ctx: PolicyContext, planned: readonly Action[], now: number, graceMs: number): Action[] {
+/** The refresh and retry annotation values this pass acted on (recorded so each value acts once). */
+function requestsActedOn(ctx: PolicyContext, entries: readonly CollectionEntry[], refreshed: boolean): { refreshedValue?: string; retriedValue?: string } {
+  const status = ctx.input.policy.status;
+  const requested = refreshRequested({ winner: ctx.claimant });
+  const refreshedValue = refreshed || (requested !== undefined && !entries.some((e) => e.state === 'Loaded' || e.state === 'Loading')) ? requested : status?.refreshedValue;
+  const retriedValue = retryRequested(ctx.input.policy) ?? status?.retriedValue;
+  return { ...(refreshedValue ? { refreshedValue } : {}), ...(retriedValue ? { retriedValue } : {}) };
+}
+
+function finalizerActions(ctx: PolicyContext, planned: readonly Action[], owed: ReadonlySet<string>, now: number, graceMs: number): Action[] {
   const { policy } = ctx.input;
   const ref = ctx.claimant.ref;
   const has = policy.metadata.finalizers?.includes(RELEASE_FINALIZER) ?? false;
@@ -203,17 +247,17 @@ function finalizerActions(ctx: PolicyContext, planned: readonly Action[], now: n
     return [];
   }
   if (!has) return [];
-  if (!wantsRelease || ctx.input.problems.length > 0) return [{ kind: 'removeFinalizer', policy: ref }];
+  if (!wantsRelease || ctx.input.problems.length > 0) return [{ kind: 'removeFinalizer', policy: ref, why: 'NothingToRelease' }];
   if (!ctx.selection) {
     // Milvus cannot be reached: give up after the grace period, so a Milvus
     // that is gone for good does not hold the object in deletion forever.
     const deleting = Date.parse(policy.metadata.deletionTimestamp);
-    const gone = ctx.blockers.some((b) => b.reason === 'MilvusUnavailable' || b.reason === 'DatabaseNotFound');
-    if (ctx.blockers.some((b) => b.reason === 'DatabaseNotFound')) return [{ kind: 'removeFinalizer', policy: ref }];
-    return gone && !Number.isNaN(deleting) && now - deleting >= graceMs ? [{ kind: 'removeFinalizer', policy: ref }] : [];
+    if (ctx.blockers.some((b) => b.reason === 'DatabaseNotFound')) return [{ kind: 'removeFinalizer', policy: ref, why: 'NothingToRelease' }];
+    const unreachable = ctx.blockers.some((b) => b.reason === 'MilvusUnavailable');
+    return unreachable && !Number.isNaN(deleting) && now - deleting >= graceMs ? [{ kind: 'removeFinalizer', policy: ref, why: 'ReleaseAbandoned' }] : [];
   }
-  const stillReleasing = planned.some((a) => a.kind === 'release' && a.policy === ref);
-  return stillReleasing ? [] : [{ kind: 'removeFinalizer', policy: ref }];
+  const stillReleasing = owed.has(ref) || planned.some((a) => a.kind === 'release' && a.policy === ref);
+  return stillReleasing ? [] : [{ kind: 'removeFinalizer', policy: ref, why: 'Released' }];
 }
 
 function budgetDrafts(all: readonly CollectionLoadBudget[], effective: CollectionLoadBudget | undefined, admission: Admission | undefined, fullyObserved: boolean): BudgetDraft[] {

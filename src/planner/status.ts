@@ -2,6 +2,8 @@
 // lastTransitionTime moved only when a state or condition status flips.
 import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionState, CollectionStatus, PolicyStatus } from '../api/policy.ts';
+import { failedEntry, recordFailure, type Failure } from './retry.ts';
+import { iso } from './time.ts';
 import type { BudgetDraft, CollectionEntry, PolicyDraft } from './types.ts';
 
 export const MAX_STATUS_COLLECTIONS = 100;
@@ -89,19 +91,51 @@ export function isReady(draft: PolicyDraft): boolean {
   return readiness(draft, draft.entries ?? []).status;
 }
 
-function progressing(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+/** True only while a load is in flight in Milvus; a planned or failed call is not progress. */
+function progressing(entries: readonly CollectionEntry[]): Verdict {
   const loading = countOf(entries, 'Loading');
   if (loading > 0) return { status: true, reason: 'Loading', message: `${loading} collection(s) loading` };
-  if (draft.actionCount > 0) return { status: true, reason: 'Applying', message: `${draft.actionCount} change(s) sent to Milvus` };
-  return { status: false, reason: 'Idle', message: 'nothing left to do' };
+  return { status: false, reason: 'Idle', message: 'nothing in flight' };
+}
+
+function namesOf(entries: readonly CollectionEntry[]): string {
+  const names = entries.slice(0, 5).map((e) => `${e.name} (${e.reason})`);
+  return `${names.join(', ')}${entries.length > 5 ? ` and ${entries.length - 5} more` : ''}`;
 }
 
 function degraded(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
   const blocker = draft.blockers.find((b) => b.degraded);
   if (blocker) return { status: true, reason: blocker.reason, message: blocker.message };
-  const failed = first(entries, 'Failed');
-  if (failed) return { status: true, reason: failed.reason, message: `${failed.name}: ${failed.message}` };
+  const failed = entries.filter((e) => e.state === 'Failed');
+  const head = failed[0];
+  if (head) return { status: true, reason: head.reason, message: `${failed.length} collection(s) failed: ${namesOf(failed)}. ${head.name}: ${head.message}` };
   return { status: false, reason: 'AsExpected', message: 'no errors' };
+}
+
+const isTerminal = (e: CollectionEntry): boolean => e.state === 'Failed' && e.retry?.class === 'Terminal';
+
+/**
+ * kstatus (sigs.k8s.io/cli-utils): Stalled=True is "Failed" for Flux and
+ * `kubectl wait`; it means nothing changes without a person.
+ */
+function stalled(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+  const blocker = draft.blockers.find((b) => b.terminal);
+  if (blocker) return { status: true, reason: blocker.reason, message: blocker.message };
+  const terminal = entries.filter(isTerminal);
+  const head = terminal[0];
+  if (head) return { status: true, reason: head.reason, message: `${terminal.length} collection(s) need a change before Milvus accepts them: ${namesOf(terminal)}. ${head.name}: ${head.message}` };
+  return { status: false, reason: 'NotStalled', message: 'nothing waits for a person' };
+}
+
+/** kstatus Reconciling=True is "InProgress": loads in flight, or passing failures still being retried. */
+function reconciling(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
+  const loading = countOf(entries, 'Loading');
+  if (loading > 0) return { status: true, reason: 'Loading', message: `${loading} collection(s) loading` };
+  const blocker = draft.blockers[0];
+  if (blocker && !blocker.terminal) return { status: true, reason: blocker.reason, message: `retrying: ${blocker.message}` };
+  const retrying = entries.filter((e) => e.state === 'Failed' && e.retry?.class === 'Retryable');
+  if (retrying.length > 0) return { status: true, reason: 'Retrying', message: `${retrying.length} collection(s) retrying: ${namesOf(retrying)}` };
+  return { status: false, reason: 'Reconciled', message: 'nothing left to do' };
 }
 
 function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly CollectionStatus[] | undefined, now: string): CollectionStatus[] {
@@ -111,11 +145,13 @@ function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly
     .slice(0, MAX_STATUS_COLLECTIONS)
     .map((e) => {
       const p = prev.get(e.name);
-      return { ...e, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
+      const { retry, ...rest } = e;
+      const failure = retry
+        ? { lastError: { action: retry.action, reason: retry.reason, message: retry.message.slice(0, 1024), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: iso(retry.nextAttemptAt) }
+        : {};
+      return { ...rest, ...failure, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
     });
 }
-
-const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatus {
   const nowIso = iso(now);
@@ -125,8 +161,10 @@ export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatu
   const known = entries ?? [];
   const verdicts: [string, Verdict][] = [
     ['Ready', readiness(draft, known)],
-    ['Progressing', progressing(draft, known)],
+    ['Progressing', progressing(known)],
     ['Degraded', degraded(draft, known)],
+    ['Reconciling', reconciling(draft, known)],
+    ['Stalled', stalled(draft, known)],
   ];
   if (draft.frozen) verdicts.push(['Suspended', { status: true, reason: draft.frozen.reason, message: draft.frozen.message }]);
   const conditions = mergeConditions(
@@ -137,6 +175,7 @@ export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatu
   const status: PolicyStatus = { observedGeneration: generation, effectiveState: draft.effectiveState, conditions };
   if (draft.nextScheduleChange !== undefined) status.nextScheduleChange = iso(draft.nextScheduleChange);
   if (draft.refreshedValue !== undefined) status.refreshedValue = draft.refreshedValue;
+  if (draft.retriedValue !== undefined) status.retriedValue = draft.retriedValue;
   if (entries) {
     const summary = summarize(entries);
     status.lastSyncTime = nowIso;
@@ -176,14 +215,28 @@ export function renderBudgetStatus(budget: CollectionLoadBudget, draft: BudgetDr
   return { observedGeneration: generation, ...rest, conditions };
 }
 
-/** Replaces planned entries with what actually happened when a Milvus call failed. */
-export function withActionFailures(draft: PolicyDraft, failures: ReadonlyMap<string, { reason: string; message: string }>, refreshFailed: boolean): PolicyDraft {
+/** A Milvus call that failed in this pass, for `withActionFailures`. */
+export type ActionFailures = ReadonlyMap<string, Failure>;
+
+/**
+ * Replaces planned entries with what actually happened when a Milvus call
+ * failed: the collection is Failed, with its retry state counted on and the
+ * next attempt due after the backoff (retry.ts).
+ */
+export function withActionFailures(draft: PolicyDraft, failures: ActionFailures, refreshFailed: boolean, now: number): PolicyDraft {
   if (failures.size === 0 && !refreshFailed) return draft;
   const entries = draft.entries?.map((e) => {
     const f = failures.get(e.name);
-    return f ? { name: e.name, state: 'Failed' as const, reason: f.reason, message: f.message } : e;
+    return f ? failedEntry(e, recordFailure(e.retry, f, now, `${draft.ref}/${e.name}`)) : e;
   });
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;
   return { ...rest, ...(entries ? { entries } : {}), ...(refreshedValue ? { refreshedValue } : {}) };
+}
+
+/** The earliest next attempt among a policy's failed collections (the controller requeues then). */
+export function nextAttemptOf(draft: PolicyDraft): number | undefined {
+  let at: number | undefined;
+  for (const e of draft.entries ?? []) if (e.retry && e.state === 'Failed') at = Math.min(at ?? Infinity, e.retry.nextAttemptAt);
+  return at;
 }

@@ -1,7 +1,8 @@
 // The planner's inputs and outputs. The planner is a pure function of these:
 // no I/O, no clock, no randomness (STYLE §1).
 import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
-import type { CollectionLoadPolicy, CollectionState, LoadState, PolicyStatus } from '../api/policy.ts';
+import type { CollectionLoadPolicy, CollectionState, FailureClass, LoadState, PolicyStatus } from '../api/policy.ts';
+import type { RetryState } from './retry.ts';
 
 export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
 
@@ -37,6 +38,8 @@ export interface ObservationFailure {
   readonly reason: string;
   /** What is wrong and what to do. Never contains credentials. */
   readonly message: string;
+  /** Terminal: it will not go away without a change (stalls the policy). Retryable by default. */
+  readonly class?: FailureClass;
 }
 
 export type ObservedDatabase =
@@ -52,6 +55,11 @@ export interface PolicyInput {
   readonly connectionFailure?: ObservationFailure;
   /** Key of this policy's database observation in `PlanInput.observed` (credentials + database). */
   readonly observationKey: string;
+  /**
+   * The controller's memory of this policy's failed collections from its
+   * last pass. Absent (after a restart): read from the policy's status.
+   */
+  readonly retries?: ReadonlyMap<string, RetryState>;
 }
 
 export interface PlanInput {
@@ -100,6 +108,12 @@ export interface ReleaseAction extends ActionBase {
 export interface FinalizerAction {
   readonly kind: 'addFinalizer' | 'removeFinalizer';
   readonly policy: string;
+  /**
+   * Why a finalizer is removed: the release is done, the policy retains or is
+   * invalid, or Milvus stayed unreachable past the grace period and the
+   * release is abandoned (a Warning Event, ADR 0005).
+   */
+  readonly why?: 'Released' | 'NothingToRelease' | 'ReleaseAbandoned';
 }
 
 export type MilvusAction = LoadAction | ReleaseAction;
@@ -115,6 +129,17 @@ export interface CollectionEntry {
   readonly replicas?: number;
   readonly memoryBytes?: number;
   readonly memorySource?: 'Spec' | 'Measured' | 'Schema';
+  /** Failed attempts and the next one (error policy, retry.ts); absent once as wanted. */
+  readonly retry?: RetryState;
+}
+
+export interface Blocker {
+  readonly reason: string;
+  readonly message: string;
+  /** Shown as Degraded=True. */
+  readonly degraded: boolean;
+  /** Needs a person (Stalled=True); otherwise the operator keeps retrying. */
+  readonly terminal: boolean;
 }
 
 /** Everything needed to render one policy's status; the controller amends entries with action results first. */
@@ -124,12 +149,13 @@ export interface PolicyDraft {
   readonly effectiveState: LoadState;
   readonly nextScheduleChange?: number;
   /** Problems that make the whole policy not Ready, most severe first. */
-  readonly blockers: readonly { readonly reason: string; readonly message: string; readonly degraded: boolean }[];
+  readonly blockers: readonly Blocker[];
   /** Undefined when Milvus could not be observed: the previous list is kept as last known. */
   readonly entries?: readonly CollectionEntry[];
   readonly frozen?: { readonly reason: 'Suspended' | 'Unmanaged'; readonly message: string };
   readonly refreshedValue?: string;
-  /** Milvus actions planned for this policy (for Progressing). */
+  readonly retriedValue?: string;
+  /** Milvus actions planned for this policy. */
   readonly actionCount: number;
 }
 
@@ -145,7 +171,7 @@ export interface Plan {
   readonly budgets: readonly BudgetDraft[];
   /** Earliest instant a time-based change is due (schedule flip, load timeout); the controller requeues then. */
   readonly wakeAt?: number;
-  /** Something is loading: poll progress soon. */
+  /** Something is loading in Milvus (observed, not merely planned): poll progress soon. */
   readonly loading: boolean;
 }
 

@@ -1,0 +1,72 @@
+// Step 1 of a pass: every policy of the instance, validated, with its
+// connection resolved from its Secrets and its memory of failed attempts.
+// One bad policy becomes a problem on that policy, never a failed pass.
+import type { CollectionLoadPolicy } from '../api/policy.ts';
+import { validatePolicy } from '../api/resources.ts';
+import { formatFieldError } from '../api/validate.ts';
+import type { KubePort } from '../kube/port.ts';
+import type { MilvusPort } from '../milvus/port.ts';
+import { policyRef } from '../planner/rank.ts';
+import type { PolicyInput } from '../planner/types.ts';
+import { resolveConnection, type ConnectionPool } from './connections.ts';
+import type { RetryBook } from './retry-book.ts';
+
+/** `namespace/name` of a policy. */
+export type PolicyKey = string;
+
+/** One database as seen with one set of credentials: observed once per pass. */
+export interface ObservationGroup {
+  readonly port: MilvusPort;
+  readonly database: string;
+}
+
+export interface Inputs {
+  readonly inputs: PolicyInput[];
+  readonly byRef: ReadonlyMap<PolicyKey, CollectionLoadPolicy>;
+  /** By observation key (credentials + database). */
+  readonly groups: ReadonlyMap<string, ObservationGroup>;
+  /** Pool keys in use, so the pool closes the others. */
+  readonly used: ReadonlySet<string>;
+}
+
+export interface InputSources {
+  readonly kube: Pick<KubePort, 'getSecret'>;
+  readonly pool: ConnectionPool;
+  readonly book: RetryBook;
+  /** These policies' URIs cannot be parsed: report that, connect nowhere. */
+  readonly unparsable: boolean;
+}
+
+const UNRESOLVED = (db: string): string => `unresolved|${db}`;
+
+export async function resolveInputs(src: InputSources, instance: string, mine: readonly CollectionLoadPolicy[]): Promise<Inputs> {
+  const used = new Set<string>();
+  const groups = new Map<string, ObservationGroup>();
+  const inputs = await Promise.all(
+    mine.map(async (raw): Promise<PolicyInput> => {
+      const v = validatePolicy(raw);
+      const policy = v.ok ? { ...v.object, status: raw.status } : raw;
+      const problems = v.ok ? [] : v.errors.map(formatFieldError);
+      const db = policy.spec.milvus.database ?? 'default';
+      const retries = src.book.recall(instance, raw);
+      const base = { policy, ...(retries ? { retries } : {}) };
+      if (src.unparsable) {
+        const uri = problems.length > 0 ? problems : [`spec.milvus.uri: cannot be parsed as a URL; use http://host:port or https://host:port with a port from 1 to 65535`];
+        return { ...base, problems: uri, observationKey: UNRESOLVED(db) };
+      }
+      let conn;
+      try {
+        conn = await resolveConnection(src.kube, policy);
+      } catch (e: unknown) {
+        return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}`, class: 'Retryable' } };
+      }
+      if (!conn.ok) return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: conn.reason, message: conn.message, class: 'Terminal' } };
+      const poolKey = `${instance}|${conn.credentialKey}`;
+      used.add(poolKey);
+      const observationKey = `${conn.credentialKey}|${db}`;
+      if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(poolKey, conn.settings), database: db });
+      return { ...base, problems, observationKey };
+    }),
+  );
+  return { inputs, byRef: new Map(mine.map((p) => [policyRef(p), p])), groups, used };
+}
