@@ -1,5 +1,6 @@
 // `milvus-load-operator run`: the operator, against the current kubeconfig
 // (or the in-cluster service account).
+import { realClock } from '../kube/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -191,7 +192,10 @@ export async function run(argv: readonly string[]): Promise<void> {
   }
   const http = new KubeHttp(kube.auth);
   const metrics = createOperatorMetrics(version);
+  // One clock for the queue, the reconciler, the informers and leader election.
+  const clock = realClock;
   const op = createOperator({
+    clock,
     http,
     log,
     portFactory: createSdkPort,
@@ -215,6 +219,7 @@ export async function run(argv: readonly string[]): Promise<void> {
         leaseDurationMs: flags.leaseDurationMs,
         renewDeadlineMs: flags.renewDeadlineMs,
         retryPeriodMs: flags.retryPeriodMs,
+        clock,
         log,
         onStartedLeading: () => op.activate(),
         onStoppedLeading: (why) => {

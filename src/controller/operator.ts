@@ -6,6 +6,7 @@ import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { KubeApiError, type KubeHttp } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
+import { realClock, type Clock } from '../kube/clock.ts';
 import { kubePort } from '../kube/port.ts';
 import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import type { Logger } from '../log/logger.ts';
@@ -28,8 +29,8 @@ export interface OperatorOptions {
   readonly maxBackoffMs?: number;
   /** Server-side watch timeout (informer default 300 s); shorter re-opens watches more often and notices stalls sooner. */
   readonly watchTimeoutSeconds?: number;
-  /** Injected clock (tests run a day of schedule in seconds); default Date.now. */
-  readonly now?: () => number;
+  /** The one clock for the queue, the reconciler and the informers (tests run a day of schedule in seconds); default the real one. */
+  readonly clock?: Clock;
   readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
   readonly metrics?: OperatorMetrics;
   /**
@@ -82,6 +83,7 @@ export function onlyStatusChanged(prev: Watched | undefined, cur: Watched | unde
 }
 export function createOperator(o: OperatorOptions): Operator {
   const log = o.log;
+  const clock = o.clock ?? realClock;
   const metrics = o.metrics;
   const pool = new ConnectionPool(instrumentFactory(o.portFactory, metrics));
   let active = !o.standby;
@@ -108,6 +110,7 @@ export function createOperator(o: OperatorOptions): Operator {
       new Informer<PolicyObject>({
         name: `policies ${path}`,
         http: o.http,
+        clock,
         path,
         ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
         onChange: (_key, cur, prev) => {
@@ -126,6 +129,7 @@ export function createOperator(o: OperatorOptions): Operator {
   const budgetInformer = new Informer<BudgetObject>({
     name: 'budgets',
     http: o.http,
+    clock,
     path: budgetsPath,
     ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
     onChange: (_key, cur, prev) => {
@@ -144,7 +148,7 @@ export function createOperator(o: OperatorOptions): Operator {
     pool,
     cache,
     log,
-    now: o.now ?? (() => Date.now()),
+    now: () => clock.now(),
     policies: () => policyInformers.flatMap((i) => i.list()),
     budgets: () => budgetInformer.list(),
     settings: { resyncMs: o.resyncMs, pollMs: 2000, actionConcurrency: 8, dryRun: o.dryRun, statusHeartbeatMs: 10 * 60_000 },
@@ -185,7 +189,7 @@ export function createOperator(o: OperatorOptions): Operator {
         return { ok: false, retry: true };
       }
     },
-    { concurrency: o.concurrency, maxBackoffMs: o.maxBackoffMs ?? 30_000 },
+    { concurrency: o.concurrency, maxBackoffMs: o.maxBackoffMs ?? 30_000, clock },
   );
   let resyncTimer: NodeJS.Timeout | undefined;
   const allInstances = (): Set<string> => {

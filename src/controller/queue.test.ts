@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkQueue, type Outcome, type QueueClock } from './queue.ts';
+import type { Clock } from '../kube/clock.ts';
+import { WorkQueue, type Outcome } from './queue.ts';
 
 /** A manual clock: timers fire only when the test advances time. */
-function manualClock(): QueueClock & { advance(ms: number): void } {
+function manualClock(): Clock & { advance(ms: number): void } {
   let now = 0;
   const timers: { at: number; f: () => void; dead: boolean }[] = [];
   return {

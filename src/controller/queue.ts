@@ -5,19 +5,7 @@
 // forgets the backoff; `addAfter` schedules a delayed add; concurrency across
 // keys is bounded.
 
-export interface QueueClock {
-  now(): number;
-  setTimeout(f: () => void, ms: number): { cancel(): void };
-}
-
-export const realClock: QueueClock = {
-  now: () => Date.now(),
-  setTimeout: (f, ms) => {
-    const t = setTimeout(f, ms);
-    t.unref();
-    return { cancel: () => clearTimeout(t) };
-  },
-};
+import { realClock, type Clock } from '../kube/clock.ts';
 
 export type Outcome = { ok: true; requeueAfterMs?: number } | { ok: false; retry: boolean };
 
@@ -25,7 +13,7 @@ export interface QueueOptions {
   readonly concurrency: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
-  readonly clock?: QueueClock;
+  readonly clock?: Clock;
 }
 
 export class WorkQueue {
@@ -35,7 +23,7 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; cancel(): void }>();
-  private readonly opts: Required<Omit<QueueOptions, 'clock'>> & { clock: QueueClock };
+  private readonly opts: Required<Omit<QueueOptions, 'clock'>> & { clock: Clock };
   private readonly worker: (key: string) => Promise<Outcome>;
   private shuttingDown = false;
   /** Work is queued but not started until `resume()`: a controller must not act on half-filled caches. */

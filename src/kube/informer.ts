@@ -4,6 +4,7 @@
 // notices a watch that stalls without an error (no event or bookmark for
 // longer than the server-side timeout plus a margin). Callbacks are
 // synchronous and must only enqueue work.
+import { realClock, sleep, type Clock, type Timer } from './clock.ts';
 import { isKubeError, type KubeHttp } from './http.ts';
 
 export interface KubeObject {
@@ -27,6 +28,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** A watch silent this much longer than its timeout is treated as stalled. */
   readonly stallMarginMs?: number;
   readonly maxBackoffMs?: number;
+  /** The operator's one clock (backoff sleeps and the stall watchdog). */
+  readonly clock?: Clock;
 }
 
 export function objectKey(o: KubeObject): string {
@@ -94,13 +97,9 @@ export class Informer<T extends KubeObject> {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    const s = sleep(this.opts.clock ?? realClock, ms);
+    this.wake = s.wake;
+    return s.done;
   }
 
   private async relist(): Promise<void> {
@@ -132,13 +131,14 @@ export class Informer<T extends KubeObject> {
       const sep = this.opts.path.includes('?') ? '&' : '?';
       const path = `${this.opts.path}${sep}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeout}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
       let gone = false;
-      let stallTimer: NodeJS.Timeout | undefined;
+      let stallTimer: Timer | undefined;
       let handle: { done: Promise<void>; abort: () => void } | undefined;
       let ended = false;
       const armStall = (): void => {
-        clearTimeout(stallTimer);
+        stallTimer?.cancel();
         if (ended || this.stopped) return;
-        stallTimer = setTimeout(() => {
+        // The clock's timers never keep the process alive by themselves.
+        stallTimer = (this.opts.clock ?? realClock).setTimeout(() => {
           this.opts.onError?.(new Error(`${this.opts.name}: watch silent for ${timeout}s plus margin; re-establishing it`), 0, 0);
           this.restarts++;
           handle?.abort();
@@ -146,8 +146,6 @@ export class Informer<T extends KubeObject> {
         // timeout itself when that is shorter (a short timeout, as the
         // reliability suite sets, then shows a stall within seconds).
         }, timeout * 1000 + (this.opts.stallMarginMs ?? Math.min(30_000, timeout * 1000)));
-        // A watchdog must never keep the process alive by itself.
-        stallTimer.unref();
       };
       try {
         handle = await this.opts.http.watch(path, (ev) => {
@@ -165,7 +163,7 @@ export class Informer<T extends KubeObject> {
         throw e;
       } finally {
         ended = true;
-        clearTimeout(stallTimer);
+        stallTimer?.cancel();
         this.abortWatch = undefined;
       }
       if (gone) throw new GoneError('resource version too old');

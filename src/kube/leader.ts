@@ -11,6 +11,7 @@
 //   waiting out the lease.
 // Writes use the object's resourceVersion, so two candidates can never
 // both win one round: the loser gets 409 Conflict.
+import { realClock, sleep, type Clock } from './clock.ts';
 import { isKubeError, type KubeHttp } from './http.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -26,7 +27,8 @@ export interface LeaderElectionConfig {
   readonly onStartedLeading: () => void;
   /** Called once when leadership is lost (not on a clean stop). */
   readonly onStoppedLeading: (why: string) => void;
-  readonly now?: () => number;
+  /** The operator's one clock; expiry is measured on it. */
+  readonly clock?: Clock;
   readonly random?: () => number;
 }
 
@@ -60,7 +62,7 @@ export function validateLeaderTimings(leaseMs: number, renewMs: number, retryMs:
 export class LeaderElector {
   private readonly c: LeaderElectionConfig;
   private readonly path: string;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private observed: { record: string; at: number } | undefined;
   private leading = false;
@@ -71,7 +73,7 @@ export class LeaderElector {
   constructor(c: LeaderElectionConfig) {
     this.c = c;
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(c.namespace)}/leases/${encodeURIComponent(c.name)}`;
-    this.now = c.now ?? (() => Date.now());
+    this.clock = c.clock ?? realClock;
     this.random = c.random ?? Math.random;
   }
 
@@ -99,16 +101,13 @@ export class LeaderElector {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = undefined;
-        resolve();
-      };
+    const s = sleep(this.clock, ms);
+    this.wake = () => {
+      this.wake = undefined;
+      s.wake();
+    };
+    return s.done.then(() => {
+      this.wake = undefined;
     });
   }
 
@@ -119,8 +118,8 @@ export class LeaderElector {
       try {
         got = await this.tryAcquireOrRenew(this.c.renewDeadlineMs);
       } catch (e: unknown) {
-        if (this.now() - lastLog > 30_000) {
-          lastLog = this.now();
+        if (this.clock.now() - lastLog > 30_000) {
+          lastLog = this.clock.now();
           this.c.log.warn('cannot reach the leader election Lease; retrying', { lease: `${this.c.namespace}/${this.c.name}`, error: (e as Error).message, hint: hintFor(e) });
         }
       }
@@ -133,22 +132,22 @@ export class LeaderElector {
       // Jitter keeps standbys from hitting the apiserver in lockstep.
       await this.sleep(this.c.retryPeriodMs * (1 + 0.2 * this.random()));
     }
-    let lastRenew = this.now();
+    let lastRenew = this.clock.now();
     while (!this.stopped && this.leading) {
       await this.sleep(this.c.retryPeriodMs);
       if (this.stopped) break;
       let renewed = false;
       let why = 'the Lease was taken by another replica';
       try {
-        renewed = await this.tryAcquireOrRenew(Math.max(500, this.c.renewDeadlineMs - (this.now() - lastRenew)));
+        renewed = await this.tryAcquireOrRenew(Math.max(500, this.c.renewDeadlineMs - (this.clock.now() - lastRenew)));
       } catch (e: unknown) {
         why = (e as Error).message;
       }
       if (renewed) {
-        lastRenew = this.now();
+        lastRenew = this.clock.now();
         continue;
       }
-      if (this.now() - lastRenew >= this.c.renewDeadlineMs || why === 'the Lease was taken by another replica') {
+      if (this.clock.now() - lastRenew >= this.c.renewDeadlineMs || why === 'the Lease was taken by another replica') {
         this.lose(`could not renew the Lease within ${this.c.renewDeadlineMs} ms: ${why}`);
       }
     }
@@ -161,7 +160,7 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
-    const now = this.now();
+    const now = this.clock.now();
     const spec: LeaseSpec = { holderIdentity: this.c.identity, leaseDurationSeconds: Math.ceil(this.c.leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
     let current: Lease;
     try {
@@ -201,7 +200,7 @@ export class LeaderElector {
     try {
       const current = (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, 5_000)).body;
       if (current.spec?.holderIdentity !== this.c.identity) return;
-      const now = this.now();
+      const now = this.clock.now();
       await this.c.http.call('PUT', this.path, { ...current, spec: { ...current.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) } }, undefined, 5_000);
       this.c.log.info('gave up the leader election Lease', { lease: `${this.c.namespace}/${this.c.name}` });
     } catch (e: unknown) {

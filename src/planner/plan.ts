@@ -94,7 +94,9 @@ function decideSlots(contexts: readonly PolicyContext[], slots: ReadonlyMap<stri
       previous,
       now,
     });
-    const decision = { ...decided, ...shapeByRetry(decided, ctx.retryNow ? undefined : priorRetry(ctx.input, name), now, `${winner.ref}/${name}`) };
+    const shaped = shapeByRetry(decided, ctx.retryNow ? undefined : priorRetry(ctx.input, name), now, `${winner.ref}/${name}`);
+    // A held action is no action: build the decision from the shaped one only.
+    const decision: Decision = { ...shaped, ...(decided.refreshing && shaped.action ? { refreshing: true } : {}) };
     out.decisions.set(slot.key, decision);
     if (decided.action?.kind === 'release' && !decision.action) out.owed.add(winner.ref);
     if (decision.action) out.actions.push(decision.action);

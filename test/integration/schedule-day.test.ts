@@ -2,6 +2,7 @@
 // preemption and releases, driven by an injected clock through the real
 // apiserver, the operator's own reconcile loop (in process, so the clock can
 // be injected) and the simulator's memory accounting.
+import { realClock } from '../../src/kube/clock.ts';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -66,7 +67,7 @@ describe('a simulated day: three teams, windows, one budget', { timeout: 300_000
       resyncMs: 3_600_000,
       concurrency: 1,
       dryRun: false,
-      now: () => clock,
+      clock: { ...realClock, now: () => clock },
     });
     await op.start();
     for (let i = 0; i < 100 && !op.synced(); i++) await new Promise((r2) => setTimeout(r2, 50));
