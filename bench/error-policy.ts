@@ -11,7 +11,7 @@
 //   operator's own /metrics.
 // Writes bench/results/error-policy.json and prints a summary.
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
@@ -24,7 +24,7 @@ import { httpGet, installCrds } from '../test/reliability/support.ts';
 import { startSimulator } from '../test/simulator/index.ts';
 import { REPO_ROOT } from './session.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, 'no-standalone': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, 'no-standalone': { type: 'boolean', default: false }, 'keep-log': { type: 'string' }, trace: { type: 'string' } } });
 const minutes = Number(values.minutes);
 const GiB = 2 ** 30;
 
@@ -51,7 +51,9 @@ sim.onCall((c) => {
   const name = (c.request as { collection_name?: string }).collection_name ?? '?';
   if (c.method === 'LoadCollection') (loadCalls[name] ??= []).push(c.at - t0);
   if (c.method === 'ShowCollections') showCalls++;
+  trace.push(`${c.at - t0} ${c.method} ${JSON.stringify(c.request).slice(0, 160)}`);
 });
+const trace: string[] = [];
 sim.state.createCollection('default', 'unindexed', { indexed: false });
 sim.state.createCollection('default', 'small', { memBytes: 2 ** 20 });
 sim.state.createCollection('default', 'huge', { memBytes: 64 * GiB });
@@ -67,7 +69,7 @@ const policy = (name: string, uri: string, names: string[]): string =>
   `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: ${name}, namespace: bench }\nspec:\n  milvus: { uri: "${uri}" }\n  selector: { names: [${names.join(', ')}] }\n---\n`;
 const manifests = policy('sim-unindexed', sim.uri, ['unindexed']) + policy('sim-memory', sim.uri, ['small', 'huge']) + (standalone ? policy('std-unindexed', standalone.uri, ['unindexed']) : '');
 const metricsPort = await freePort();
-const op = spawnManaged('operator', process.execPath, [join(REPO_ROOT, 'dist/src/main.js'), 'run', '--kubeconfig', kube.kubeconfigPath, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0', '--log-level', 'info'], {
+const op = spawnManaged('operator', process.execPath, [join(REPO_ROOT, 'dist/src/main.js'), 'run', '--kubeconfig', kube.kubeconfigPath, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0', '--log-level', values['keep-log'] ? 'debug' : 'info'], {
   logFile: `${kube.dir}/operator.log`,
 });
 await until('operator metrics', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)) !== undefined, 60_000);
@@ -104,6 +106,8 @@ console.log(`simulator small (same policy): ${loadCalls.small?.length ?? 0} Load
 console.log(`simulator ShowCollections: ${showCalls} (${(showCalls / (minutes * 2)).toFixed(1)} per 30 s)`);
 if (standalone) console.log(`standalone 2.3.5 unindexed: ${stdLoads.length} LoadCollection at ~${s(stdLoads)}`);
 await op.stop();
+if (values.trace) await writeFile(values.trace, `${trace.join('\n')}\n`);
+if (values['keep-log']) await copyFile(`${kube.dir}/operator.log`, values['keep-log']);
 await observer?.closeConnection();
 await standalone?.dispose();
 await sim.stop();
