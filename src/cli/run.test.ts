@@ -58,6 +58,7 @@ describe('--allowed-milvus-endpoints', () => {
   });
 
   it('refuses an entry that is not an endpoint, quoting it', () => {
-    assert.throws(() => parseRunFlags(['--allowed-milvus-endpoints', 'milvus:19530,ftp://x,http://h/path']), (e: unknown) => e instanceof UsageError && /"ftp:\/\/x", "http:\/\/h\/path" is not an endpoint/.test(e.message));
+    assert.throws(() => parseRunFlags(['--allowed-milvus-endpoints', 'm:1:2']), /"m:1:2" is not an endpoint; give host:port/);
+    assert.throws(() => parseRunFlags(['--allowed-milvus-endpoints', 'milvus:19530,ftp://x,http://h/path']), (e: unknown) => e instanceof UsageError && /"ftp:\/\/x", "http:\/\/h\/path" are not endpoints/.test(e.message));
   });
 });

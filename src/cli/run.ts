@@ -60,7 +60,8 @@ function watchTimeoutFromEnv(): number | undefined {
 
 function endpointsFlag(name: string, v: string): EndpointList {
   const list = parseEndpointList(v);
-  if (list.invalid.length > 0) throw new UsageError(`${name}: ${list.invalid.map((e) => JSON.stringify(e)).join(', ')} is not an endpoint; give host:port, or http://host:port to allow plain http outside the cluster, separated by commas`);
+  const n = list.invalid.length;
+  if (n > 0) throw new UsageError(`${name}: ${list.invalid.map((e) => JSON.stringify(e)).join(', ')} ${n > 1 ? 'are not endpoints' : 'is not an endpoint'}; give host:port, or http://host:port to allow plain http outside the cluster, separated by commas`);
   return list;
 }
 
