@@ -182,8 +182,7 @@ describe('deploy/ on a real API server, and the operator under its ServiceAccoun
       ['create', 'collectionloadpolicies', '-n', 'search'],
       ['update', 'collectionloadpolicies', '-n', 'search'],
       ['delete', 'collectionloadpolicies', '-n', 'search'],
-      // Reads go through list + watch; finalizers through a patch; Events are only created.
-      ['get', 'collectionloadpolicies', '-n', 'search'],
+      // Budgets are read through list + watch; finalizers set with a patch; Events only created.
       ['get', 'collectionloadbudgets'],
       ['update', 'collectionloadpolicies', '--subresource=finalizers', '-n', 'search'],
       ['patch', 'events', '-n', 'search'],
@@ -202,6 +201,7 @@ describe('deploy/ on a real API server, and the operator under its ServiceAccoun
       ['patch', 'collectionloadpolicies', '--subresource=status', '-n', 'search'],
       ['patch', 'collectionloadbudgets', '--subresource=status'],
       ['patch', 'collectionloadpolicies', '-n', 'search'],
+      ['get', 'collectionloadpolicies', '-n', 'search'],
       ['create', 'events', '-n', 'search'],
       ['get', 'leases/milvus-load-operator', '-n', NS],
       ['update', 'leases/milvus-load-operator', '-n', NS],
