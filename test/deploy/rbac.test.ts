@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { OPERATOR_API_CALLS } from '../../src/kube/resources.ts';
 import { find, kustomize, root, type Obj } from './kustomize.ts';
@@ -96,7 +96,7 @@ describe('the policy-spec-guard admission policy', () => {
   it('is unchanged by an overlay that installs into another namespace', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mlo-ns-'));
     try {
-      await writeFile(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: platform\nresources:\n  - ${join(root, 'deploy')}\n`);
+      await writeFile(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: platform\nresources:\n  - ${relative(dir, join(root, 'deploy'))}\n`);
       const objs = await kustomize(dir);
       assert.equal(find(objs, 'ServiceAccount', SA).metadata.namespace, 'platform');
       assert.equal(condition(objs), condition(await kustomize('deploy')));
