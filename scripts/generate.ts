@@ -1,4 +1,5 @@
-// `npm run generate`: writes crds/*.yaml and docs/api.md from src/api/.
+// `npm run generate`: writes crds/*.yaml, docs/api.md and the README's spec
+// defaults table from src/api/.
 // `--check` exits 1 when the checked-in files differ (used by tests and CI).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

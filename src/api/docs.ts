@@ -1,4 +1,5 @@
-// Renders docs/api.md from the schema definitions.
+// Renders docs/api.md, and the README's table of spec fields and defaults,
+// from the schema definitions.
 import { KINDS } from './crd.ts';
 import { QUANTITY } from './patterns.ts';
 import type { Node } from './schema.ts';
@@ -64,4 +65,36 @@ export function renderApiReference(): string {
     out.push('');
   }
   return `${out.join('\n')}\n`;
+}
+
+export const README_DEFAULTS_BEGIN = '<!-- BEGIN GENERATED: spec fields and defaults, by `npm run generate` from src/api/. Do not edit by hand. -->';
+export const README_DEFAULTS_END = '<!-- END GENERATED: spec fields and defaults -->';
+
+function defaultRows(node: Node, path: string, required: boolean, out: string[]): void {
+  const def = 'default' in node && node.default !== undefined ? `\`${JSON.stringify(node.default)}\`` : '';
+  out.push(`| \`${path}\` | ${typeOf(node)} | ${required ? 'required' : def || 'unset'} |`);
+  const props = node.kind === 'object' ? node : node.kind === 'array' && node.items.kind === 'object' ? node.items : undefined;
+  if (!props) return;
+  const sep = node.kind === 'array' ? '[].' : '.';
+  for (const [k, child] of Object.entries(props.properties)) defaultRows(child, `${path}${sep}${k}`, props.required.includes(k), out);
+}
+
+/** The README's "spec fields and defaults" section, between its markers (README_DEFAULTS_BEGIN/END). */
+export function renderReadmeDefaults(): string {
+  const out: string[] = [README_DEFAULTS_BEGIN];
+  for (const k of KINDS) {
+    out.push('', `**${k.kind}** spec (full descriptions in [docs/api.md](docs/api.md)):`, '', '| field | type | default |', '| --- | --- | --- |');
+    if (k.spec.kind !== 'object') continue;
+    for (const [name, child] of Object.entries(k.spec.properties)) defaultRows(child, name, k.spec.required.includes(name), out);
+  }
+  out.push('', README_DEFAULTS_END);
+  return out.join('\n');
+}
+
+/** `readme` with its generated section replaced by `section`; throws when the markers are missing. */
+export function spliceReadmeDefaults(readme: string, section: string): string {
+  const begin = readme.indexOf(README_DEFAULTS_BEGIN);
+  const end = readme.indexOf(README_DEFAULTS_END);
+  if (begin < 0 || end < begin) throw new Error(`README.md has lost its markers ${README_DEFAULTS_BEGIN} ... ${README_DEFAULTS_END}; put them back where the spec defaults table belongs`);
+  return readme.slice(0, begin) + section + readme.slice(end + README_DEFAULTS_END.length);
 }

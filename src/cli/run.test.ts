@@ -39,3 +39,26 @@ describe('run flags', () => {
     assert.throws(() => parseRunFlags(['--nope']), /unknown flag --nope/);
   });
 });
+
+describe('--allowed-milvus-endpoints', () => {
+  it('reads the flag and MLO_ALLOWED_MILVUS_ENDPOINTS, normalized as instances are', () => {
+    const f = parseRunFlags(['--allowed-milvus-endpoints', 'Milvus.milvus.svc.cluster.local:19530, http://legacy.example.com']);
+    assert.deepEqual(f.allowedMilvusEndpoints.rules, [
+      { endpoint: 'milvus.milvus:19530', plainHttp: 'inCluster' },
+      { endpoint: 'legacy.example.com:19530', plainHttp: 'always' },
+    ]);
+    assert.deepEqual(parseRunFlags([]).allowedMilvusEndpoints.rules, [], 'none by default');
+    process.env.MLO_ALLOWED_MILVUS_ENDPOINTS = 'milvus.example.com:443';
+    try {
+      assert.deepEqual(parseRunFlags([]).allowedMilvusEndpoints.rules, [{ endpoint: 'milvus.example.com:443', plainHttp: 'inCluster' }]);
+    } finally {
+      delete process.env.MLO_ALLOWED_MILVUS_ENDPOINTS;
+    }
+    assert.ok(RUN_HELP.includes('--allowed-milvus-endpoints') && RUN_HELP.includes('MLO_ALLOWED_MILVUS_ENDPOINTS'));
+  });
+
+  it('refuses an entry that is not an endpoint, quoting it', () => {
+    assert.throws(() => parseRunFlags(['--allowed-milvus-endpoints', 'm:1:2']), /"m:1:2" is not an endpoint; give host:port/);
+    assert.throws(() => parseRunFlags(['--allowed-milvus-endpoints', 'milvus:19530,ftp://x,http://h/path']), (e: unknown) => e instanceof UsageError && /"ftp:\/\/x", "http:\/\/h\/path" are not endpoints/.test(e.message));
+  });
+});

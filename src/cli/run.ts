@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createOperator } from '../controller/operator.ts';
+import { ALLOWED_ENDPOINTS_FLAG, parseEndpointList, type EndpointList } from '../controller/credential-scope.ts';
 import { KubeHttp } from '../kube/http.ts';
 import { loadKubeAuth } from '../kube/kubeconfig.ts';
 import { LeaderElector, validateLeaderTimings } from '../kube/leader.ts';
@@ -33,6 +34,8 @@ export interface RunFlags {
   shutdownTimeoutMs: number;
   /** MLO_WATCH_TIMEOUT_SECONDS; undefined: the informer's default (300 s). */
   watchTimeoutSeconds: number | undefined;
+  /** --allowed-milvus-endpoints: endpoints any credentials Secret may be sent to. */
+  allowedMilvusEndpoints: EndpointList;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -53,6 +56,13 @@ function watchTimeoutFromEnv(): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`MLO_WATCH_TIMEOUT_SECONDS=${v}: give a whole number of seconds, at least 1`);
   return n;
+}
+
+function endpointsFlag(name: string, v: string): EndpointList {
+  const list = parseEndpointList(v);
+  const n = list.invalid.length;
+  if (n > 0) throw new UsageError(`${name}: ${list.invalid.map((e) => JSON.stringify(e)).join(', ')} ${n > 1 ? 'are not endpoints' : 'is not an endpoint'}; give host:port, or http://host:port to allow plain http outside the cluster, separated by commas`);
+  return list;
 }
 
 function durationFlag(name: string, v: string): number {
@@ -77,8 +87,9 @@ function env(name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-export function parseRunFlags(argv: readonly string[]): RunFlags {
-  const flags: RunFlags = {
+/** The flags' values before the command line: defaults, overridden by MLO_* variables. */
+function flagsFromEnv(): RunFlags {
+  return {
     namespaces: (env('MLO_NAMESPACES') ?? '').split(',').filter(Boolean),
     resyncMs: parseDuration(env('MLO_RESYNC') ?? '30s') ?? 30_000,
     concurrency: Number(env('MLO_CONCURRENCY') ?? 4),
@@ -95,7 +106,12 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
     retryPeriodMs: 2_000,
     shutdownTimeoutMs: 10_000,
     watchTimeoutSeconds: watchTimeoutFromEnv(),
+    allowedMilvusEndpoints: endpointsFlag('MLO_ALLOWED_MILVUS_ENDPOINTS', env('MLO_ALLOWED_MILVUS_ENDPOINTS') ?? ''),
   };
+}
+
+export function parseRunFlags(argv: readonly string[]): RunFlags {
+  const flags = flagsFromEnv();
   const lvl = env('MLO_LOG_LEVEL');
   if (lvl && isLevel(lvl)) flags.logLevel = lvl;
   type Setter = (v: string, inline: string | undefined) => void;
@@ -123,6 +139,7 @@ export function parseRunFlags(argv: readonly string[]): RunFlags {
     '--renew-deadline': (v) => (flags.renewDeadlineMs = durationFlag('--renew-deadline', v)),
     '--retry-period': (v) => (flags.retryPeriodMs = durationFlag('--retry-period', v)),
     '--shutdown-timeout': (v) => (flags.shutdownTimeoutMs = durationFlag('--shutdown-timeout', v)),
+    [ALLOWED_ENDPOINTS_FLAG]: (v) => (flags.allowedMilvusEndpoints = endpointsFlag(ALLOWED_ENDPOINTS_FLAG, v)),
   };
   const switches: Record<string, Setter> = {
     '--dry-run': (_v, inline) => (flags.dryRun = inline === undefined || inline === 'true'),
@@ -172,6 +189,11 @@ Flags (environment variable in brackets):
   --retry-period 2s    how often the leader renews and standbys try to take over
   --shutdown-timeout 10s
                        on SIGTERM, how long in-flight reconciles may take to finish
+  --allowed-milvus-endpoints host:port,...
+                       Milvus endpoints that any credentials Secret may be sent to, besides
+                       those its own annotation milvusload.io/allowed-endpoints lists
+                       (default: none); write http://host:port to allow plain http to a
+                       host outside the cluster [MLO_ALLOWED_MILVUS_ENDPOINTS]
 
 Leader identity is $POD_NAME when set, else the host name with a random suffix.
 Endpoints: /healthz answers while the process runs; /readyz is 200 once the caches
@@ -205,6 +227,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     dryRun: flags.dryRun,
     metrics,
     standby: flags.leaderElect,
+    allowedMilvusEndpoints: flags.allowedMilvusEndpoints,
     ...(flags.watchTimeoutSeconds ? { watchTimeoutSeconds: flags.watchTimeoutSeconds } : {}),
   });
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection (kept running)', { error: reason instanceof Error ? reason.message : String(reason) }));
@@ -247,6 +270,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     resyncMs: flags.resyncMs,
     concurrency: flags.concurrency,
     dryRun: flags.dryRun,
+    allowedMilvusEndpoints: flags.allowedMilvusEndpoints.rules.map((r) => (r.plainHttp === 'inCluster' ? r.endpoint : `${r.plainHttp === 'always' ? 'http' : 'https'}://${r.endpoint}`)),
     health: endpoints.health ?? 'off',
     metrics: endpoints.metrics ?? 'off',
     leaderElection: elector ? { lease: `${flags.leaderElectionNamespace}/${flags.leaderElectionId}`, identity, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } : 'off',

@@ -56,7 +56,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       }
       let conn;
       try {
-        conn = await resolveConnection(src.kube, policy);
+        conn = await resolveConnection(src.kube, policy, src.pool.allowedEndpoints);
       } catch (e: unknown) {
         return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}`, class: 'Retryable' } };
       }

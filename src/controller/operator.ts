@@ -12,6 +12,7 @@ import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { ConnectionPool, type PortFactory } from './connections.ts';
+import type { EndpointList } from './credential-scope.ts';
 import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue } from './queue.ts';
@@ -33,6 +34,8 @@ export interface OperatorOptions {
   readonly clock?: Clock;
   readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
   readonly metrics?: OperatorMetrics;
+  /** --allowed-milvus-endpoints: endpoints any Secret may be sent to (docs/adr/0008). */
+  readonly allowedMilvusEndpoints?: EndpointList;
   /**
    * Start as a standby: informers fill the caches (so a takeover is quick
    * and readiness means something) but nothing is reconciled until
@@ -85,7 +88,7 @@ export function createOperator(o: OperatorOptions): Operator {
   const log = o.log;
   const clock = o.clock ?? realClock;
   const metrics = o.metrics;
-  const pool = new ConnectionPool(instrumentFactory(o.portFactory, metrics));
+  const pool = new ConnectionPool(instrumentFactory(o.portFactory, metrics), { log, ...(o.allowedMilvusEndpoints ? { allowedEndpoints: o.allowedMilvusEndpoints } : {}) });
   let active = !o.standby;
   const kubeFailing = new Map<string, string>();
   const cache = new EstimateCache();

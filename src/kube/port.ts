@@ -3,11 +3,11 @@
 // (KubeApiError.kind), never by HTTP status. Unit tests fake it in memory.
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { isKubeError, type KubeHttp } from './http.ts';
-import { getSecret, patchBudgetStatus, patchPolicyStatus, policiesPath, recordEvent, setFinalizers, type EventRecord, type SecretData } from './resources.ts';
+import { getSecret, patchBudgetStatus, patchPolicyStatus, policiesPath, recordEvent, setFinalizers, type EventRecord, type SecretObject } from './resources.ts';
 
 export interface KubePort {
-  /** Decoded data of a Secret, or undefined when it does not exist. */
-  getSecret(namespace: string, name: string): Promise<SecretData | undefined>;
+  /** A Secret with its data decoded, and its annotations; undefined when it does not exist. */
+  getSecret(namespace: string, name: string): Promise<SecretObject | undefined>;
   /** The policy as the API server has it now, or undefined when it is gone. */
   getPolicy(namespace: string, name: string): Promise<CollectionLoadPolicy | undefined>;
   patchPolicyStatus(namespace: string, name: string, previous: object | undefined, next: object): Promise<void>;

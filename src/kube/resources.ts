@@ -1,7 +1,64 @@
 // The writes the operator makes, and the one read outside the informers
 // (Secrets, which it may only `get`: no list or watch, least privilege).
+// OPERATOR_API_CALLS below lists every call the operator makes; deploy/
+// grants exactly that (test/deploy/rbac.test.ts), and src/kube/api-calls.test.ts
+// records the requests this folder really sends and compares them with it.
 import { BUDGET_PLURAL, GROUP, POLICY_PLURAL, VERSION } from '../api/constants.ts';
 import { isKubeError, type KubeHttp } from './http.ts';
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+export interface ApiUse {
+  /** API group; '' is the core group. */
+  readonly group: string;
+  /** Plural resource, with `/subresource` where one is used. */
+  readonly resource: string;
+  readonly verbs: readonly Verb[];
+}
+
+/**
+ * Every Kubernetes API call of `milvus-load-operator run`, per resource, as
+ * RBAC sees it. The `plan` command is not here: it runs with its user's own
+ * credentials, never the operator's.
+ */
+export const OPERATOR_API_CALLS: readonly ApiUse[] = [
+  // Informers (informer.ts): list, then watch. Finalizers (setFinalizers): a merge patch of
+  // metadata; after a Conflict, the policy is read again by name (port.ts getPolicy).
+  { group: GROUP, resource: POLICY_PLURAL, verbs: ['get', 'list', 'watch', 'patch'] },
+  { group: GROUP, resource: `${POLICY_PLURAL}/status`, verbs: ['patch'] },
+  { group: GROUP, resource: BUDGET_PLURAL, verbs: ['list', 'watch'] },
+  { group: GROUP, resource: `${BUDGET_PLURAL}/status`, verbs: ['patch'] },
+  // getSecret: one named Secret at a time, never a list.
+  { group: '', resource: 'secrets', verbs: ['get'] },
+  // recordEvent: a new Event each time (no count updates).
+  { group: '', resource: 'events', verbs: ['create'] },
+  // leader.ts: read, create and renew (update) the one Lease.
+  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'] },
+];
+
+/**
+ * What RBAC checks for a request (the apiserver's RequestInfo): group,
+ * resource (with subresource) and verb, from the method and path.
+ */
+export function requestAttributes(method: string, path: string, watch = false): { group: string; resource: string; verb: Verb } {
+  const url = new URL(path, 'http://apiserver');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let rest: string[];
+  let group: string;
+  if (parts[0] === 'api') {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis') {
+    group = parts[1] ?? '';
+    rest = parts.slice(3);
+  } else throw new Error(`not a resource path: ${path}`);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [resource = '', name, sub] = rest;
+  const isWatch = watch || ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+  const verbs: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+  const verb: Verb = method === 'GET' ? (isWatch ? 'watch' : name === undefined ? 'list' : 'get') : (verbs[method] ?? 'get');
+  return { group, resource: sub ? `${resource}/${sub}` : resource, verb };
+}
 
 const base = `/apis/${GROUP}/${VERSION}`;
 const MERGE = 'application/merge-patch+json';
@@ -34,11 +91,21 @@ export async function setFinalizers(http: KubeHttp, namespace: string, name: str
 
 export type SecretData = Record<string, string>;
 
-/** Decoded data of a Secret, or undefined when it does not exist. */
-export async function getSecret(http: KubeHttp, namespace: string, name: string): Promise<SecretData | undefined> {
+export interface SecretObject {
+  /** Decoded values. */
+  readonly data: SecretData;
+  /** The Secret's annotations (where its owner says where it may be sent). */
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** A Secret with its data decoded, or undefined when it does not exist. */
+export async function getSecret(http: KubeHttp, namespace: string, name: string): Promise<SecretObject | undefined> {
   try {
-    const { body } = await http.call<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
-    return Object.fromEntries(Object.entries(body.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const { body } = await http.call<{ data?: Record<string, string>; metadata?: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`);
+    return {
+      data: Object.fromEntries(Object.entries(body.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+      annotations: body.metadata?.annotations ?? {},
+    };
   } catch (e: unknown) {
     if (isKubeError(e, 'NotFound')) return undefined;
     throw e;

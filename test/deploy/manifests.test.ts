@@ -2,50 +2,25 @@
 // the operator run under exactly the rights deploy/ grants (a TokenRequest
 // token of its ServiceAccount) against real Milvus Lite.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { parseAllDocuments } from 'yaml';
-import { locateKubeAssets, startKube, type KubeEnv } from '../env/kube.ts';
+import { startKube, type KubeEnv } from '../env/kube.ts';
 import { startMilvusLite, type MilvusServer } from '../env/milvus.ts';
 import { freePort } from '../env/ports.ts';
 import { spawnManaged, type ManagedProcess } from '../env/process.ts';
 import { until } from '../env/wait.ts';
+import { find, kustomize, root, run, type Obj } from './kustomize.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const NS = 'milvus-load-operator';
 const SA = 'milvus-load-operator';
 const AS = `--as=system:serviceaccount:${NS}:${SA}`;
 
-type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 interface Container {
   args?: string[];
   env?: { name: string }[];
   securityContext?: Record<string, unknown>;
-}
-
-function run(cmd: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
-
-async function kustomize(dir: string): Promise<Obj[]> {
-  const { kubectl } = await locateKubeAssets();
-  const r = await run(kubectl, ['kustomize', join(root, dir)]);
-  assert.equal(r.code, 0, `kubectl kustomize ${dir}:\n${r.stderr}`);
-  return parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj);
-}
-
-function find(objs: Obj[], kind: string, name: string): Obj {
-  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  assert.ok(o, `no ${kind} ${name} in the build`);
-  return o;
 }
 
 function operatorContainer(objs: Obj[]): Container {
@@ -207,6 +182,10 @@ describe('deploy/ on a real API server, and the operator under its ServiceAccoun
       ['create', 'collectionloadpolicies', '-n', 'search'],
       ['update', 'collectionloadpolicies', '-n', 'search'],
       ['delete', 'collectionloadpolicies', '-n', 'search'],
+      // Budgets are read through list + watch; finalizers set with a patch; Events only created.
+      ['get', 'collectionloadbudgets'],
+      ['update', 'collectionloadpolicies', '--subresource=finalizers', '-n', 'search'],
+      ['patch', 'events', '-n', 'search'],
       ['create', 'collectionloadbudgets'],
       ['patch', 'collectionloadbudgets'],
       ['delete', 'collectionloadbudgets'],
@@ -221,9 +200,9 @@ describe('deploy/ on a real API server, and the operator under its ServiceAccoun
       ['watch', 'collectionloadbudgets'],
       ['patch', 'collectionloadpolicies', '--subresource=status', '-n', 'search'],
       ['patch', 'collectionloadbudgets', '--subresource=status'],
-      ['update', 'collectionloadpolicies', '--subresource=finalizers', '-n', 'search'],
+      ['patch', 'collectionloadpolicies', '-n', 'search'],
+      ['get', 'collectionloadpolicies', '-n', 'search'],
       ['create', 'events', '-n', 'search'],
-      ['patch', 'events', '-n', 'search'],
       ['get', 'leases/milvus-load-operator', '-n', NS],
       ['update', 'leases/milvus-load-operator', '-n', NS],
       ['create', 'leases', '-n', NS],
@@ -333,6 +312,30 @@ spec:
     const yes = [['watch', 'collectionloadpolicies', '-n', 'search'], ['patch', 'collectionloadpolicies', '--subresource=status', '-n', 'search'], ['get', 'secrets', '-n', 'search'], ['create', 'events', '-n', 'search'], ['list', 'collectionloadbudgets'], ['patch', 'collectionloadbudgets', '--subresource=status'], ['update', 'leases/milvus-load-operator', '-n', NS]];
     for (const q of no) assert.equal(await canI(q, saKubeconfig), 'no', `namespaced: the operator must not be able to ${q.join(' ')}`);
     for (const q of yes) assert.equal(await canI(q, saKubeconfig), 'yes', `namespaced: the operator needs to ${q.join(' ')}`);
+
+    // The spec guard holds with the overlay, and for the operator's ServiceAccount installed in any namespace.
+    await ok(['create', 'namespace', 'platform', '--save-config']);
+    await ok(['create', 'serviceaccount', SA, '-n', 'platform']);
+    await ok(['create', 'rolebinding', 'elsewhere-operator', '-n', 'search', '--role=milvus-load-operator', `--serviceaccount=platform:${SA}`]);
+    const elsewhere = await kube.serviceAccountKubeconfig('platform', SA);
+    await ok(['apply', '-f', '-'], `apiVersion: milvusload.io/v1alpha1
+kind: CollectionLoadPolicy
+metadata: { name: guarded-ns, namespace: search }
+spec:
+  milvus: { uri: "http://127.0.0.1:1" }
+  selector: { names: [x] }
+  suspend: true
+`);
+    for (const [who, kc] of [['the namespaced install', saKubeconfig], ['an install in namespace platform', elsewhere]] as const) {
+      const patch = (p: string) => kube.kubectl(['patch', 'clp', 'guarded-ns', '-n', 'search', '--type=merge', '-p', p], { kubeconfig: kc });
+      const spec = await patch('{"spec":{"priority":9}}');
+      assert.notEqual(spec.code, 0, `${who}: the operator must not change a spec`);
+      assert.match(spec.stderr, /milvus-load-operator may change only the finalizers/, who);
+      const fin = await patch('{"metadata":{"finalizers":["milvusload.io/release"]}}');
+      assert.equal(fin.code, 0, `${who}: the operator sets its finalizer: ${fin.stderr}`);
+      await ok(['patch', 'clp', 'guarded-ns', '-n', 'search', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    }
+    await ok(['delete', 'clp', 'guarded-ns', '-n', 'search']);
 
     const [metrics, health] = [await freePort(), await freePort()];
     const deployArgs = operatorContainer(await kustomize('deploy/overlays/namespaced')).args!.filter((a) => !/^--(metrics|health-probe)-bind-address=/.test(a));

@@ -48,6 +48,8 @@ describe('failures, with the Milvus simulator', { timeout: 300_000 }, () => {
     await kube.kubectl(['create', 'namespace', 'ops']);
     await kube.kubectl(['create', 'secret', 'generic', 'wrong-creds', '-n', 'ops', '--from-literal=username=alice', '--from-literal=password=wrong']);
     await kube.kubectl(['create', 'secret', 'generic', 'garbage', '-n', 'ops', '--from-literal=nothing=here']);
+    // Both may be sent to the secured simulator (docs/adr/0008): what follows is about their content.
+    await kube.kubectl(['annotate', 'secret', 'wrong-creds', 'garbage', '-n', 'ops', `milvusload.io/allowed-endpoints=${secured.address}`]);
     const p = (name: string, uri: string, spec: string) =>
       `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: ${name}, namespace: ops }\nspec:\n  milvus: { uri: "${uri}" }\n${spec}---\n`;
     const yaml = [

@@ -124,6 +124,7 @@ describe('leader election', { timeout: 400_000 }, () => {
 
   it('two operator processes: only the leader calls Milvus; SIGKILL hands over within the lease, SIGTERM at once', async (t) => {
     await kube.kubectl(['create', 'secret', 'generic', 'milvus-token', '-n', 'ops', `--from-literal=token=${TOKEN}`]);
+    await kube.kubectl(['annotate', 'secret', 'milvus-token', '-n', 'ops', `milvusload.io/allowed-endpoints=${sim.address}`]);
     const policy = (state: string) =>
       `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: all, namespace: ops }\nspec:\n  milvus:\n    uri: "${sim.uri}"\n    credentialsSecret: { name: milvus-token }\n  selector: { patterns: ["c*"] }\n  state: ${state}\n`;
     const applied = await kube.kubectl(['apply', '-f', '-'], { input: policy('Loaded') });

@@ -57,6 +57,7 @@ describe('plan against live policies on a real apiserver', { timeout: 300_000 },
     for (const ns of ['search', 'team-b']) {
       await k(['create', 'namespace', ns]);
       await k(['create', 'secret', 'generic', 'milvus-token', '-n', ns, '--from-literal=token=sk-live']);
+      await k(['annotate', 'secret', 'milvus-token', '-n', ns, `milvusload.io/allowed-endpoints=${sim.address}`]);
     }
     const p = (name: string, ns: string, spec: string): string =>
       `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: ${name}, namespace: ${ns} }\nspec:\n  milvus: { uri: "${sim.uri}", credentialsSecret: { name: milvus-token } }\n${spec}---\n`;

@@ -62,6 +62,8 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
       ['create', 'secret', 'generic', 'good', '-n', NS, '--from-literal=token=right-token'],
       ['create', 'secret', 'generic', 'wrong-keys', '-n', NS, '--from-literal=user=alice', '--from-literal=pass=word'],
       ['create', 'secret', 'generic', 'binary', '-n', NS, `--from-file=token=${binary}`],
+      // All three may go to the secured simulator (docs/adr/0008): these cases are about their content.
+      ['annotate', 'secret', 'good', 'wrong-keys', 'binary', '-n', NS, `milvusload.io/allowed-endpoints=${secured.address}`],
     ]) {
       const r = await kube.kubectl(args);
       assert.equal(r.code, 0, r.stderr);

@@ -7,13 +7,17 @@ export const MUTATING_METHODS: readonly string[] = ['LoadCollection', 'ReleaseCo
 export class Counters {
   /** Calls per method since start or the last reset (methods never called are absent). */
   readonly byMethod: Record<string, number> = Object.create(null) as Record<string, number>;
+  /** Calls that carried an `authorization` header (credentials), whatever their value. */
+  withAuthorization = 0;
 
-  count(method: string): void {
+  count(method: string, authorized = false): void {
     this.byMethod[method] = (this.byMethod[method] ?? 0) + 1;
+    if (authorized) this.withAuthorization++;
   }
 
   reset(): void {
     for (const k of Object.keys(this.byMethod)) delete this.byMethod[k];
+    this.withAuthorization = 0;
   }
 
   total(): number {

@@ -164,6 +164,26 @@ describe('Milvus simulator: faults, through the Node SDK', () => {
     }
   });
 
+  it('counts the calls that carry credentials, accepted or not, and only those', async () => {
+    const anonymous = clientFor(sim, { maxRetries: 0 });
+    const withToken = clientFor(sim, { token: 'sk-counted', maxRetries: 0 });
+    const withPassword = clientFor(sim, { username: 'u', password: 'p', maxRetries: 0 });
+    try {
+      await Promise.all([anonymous, withToken, withPassword].map((x) => outcome(x.connectPromise)));
+      sim.resetCounters();
+      assert.ok(isSuccess(await anonymous.showCollections()));
+      assert.equal(sim.authorizedCalls(), 0, 'no credentials, nothing counted');
+      assert.ok(isSuccess(await withToken.showCollections()));
+      assert.ok(isSuccess(await withPassword.showCollections()));
+      assert.equal(sim.authorizedCalls(), 2);
+      assert.equal(sim.totalCalls(), 3);
+      sim.resetCounters();
+      assert.equal(sim.authorizedCalls(), 0);
+    } finally {
+      await Promise.all([anonymous, withToken, withPassword].map((x) => x.closeConnection()));
+    }
+  });
+
   it('answers UNIMPLEMENTED, which the SDK turns into an empty reply without status', async () => {
     // ListCredUsers has no handler: a server that lacks an RPC answers like this.
     assert.deepEqual(await c.listUsers(), {});

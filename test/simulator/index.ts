@@ -58,6 +58,8 @@ export interface MilvusSimulator {
   mutatingCalls(): number;
   /** All calls. */
   totalCalls(): number;
+  /** Calls that carried credentials (an `authorization` header), right or wrong: proves where credentials went. */
+  authorizedCalls(): number;
   /**
    * Observes every call as it arrives, with its decoded request, database and
    * wall-clock time (Date.now, not the injected clock): benchmarks use it to
@@ -99,6 +101,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
     resetCounters: () => counters.reset(),
     mutatingCalls: () => counters.mutating(),
     totalCalls: () => counters.total(),
+    authorizedCalls: () => counters.withAuthorization,
     onCall: (listener) => {
       listeners.add(listener);
       return () => {

@@ -65,7 +65,7 @@ export function buildService(parts: ServiceParts): grpc.UntypedServiceImplementa
   const service: grpc.UntypedServiceImplementation = {};
   for (const method of Object.keys(milvusService)) {
     service[method] = (call: grpc.ServerUnaryCall<Req, Reply>, callback: grpc.sendUnaryData<Reply>): void => {
-      parts.counters.count(method);
+      parts.counters.count(method, call.metadata.get('authorization').length > 0);
       if (parts.listeners && parts.listeners.size > 0) notify(parts.listeners, method, call);
       const delay = parts.faults.delayFor(method);
       // Unref'd: a hung call (latency past every deadline) must not keep a test process alive.
