@@ -39,7 +39,28 @@ export interface InputSources {
 
 const UNRESOLVED = (db: string): string => `unresolved|${db}`;
 
+/**
+ * Reads each distinct Secret once per pass, however many policies name it
+ * (1,000 policies sharing one Secret are one GET, not 1,000). A pass is
+ * short; the next one reads again, so a rotation applies within a resync.
+ */
+function oncePerPass(kube: Pick<KubePort, 'getSecret'>): Pick<KubePort, 'getSecret'> {
+  const seen = new Map<string, ReturnType<KubePort['getSecret']>>();
+  return {
+    getSecret(namespace, name) {
+      const key = `${namespace}\u0000${name}`;
+      let p = seen.get(key);
+      if (!p) {
+        p = kube.getSecret(namespace, name);
+        seen.set(key, p);
+      }
+      return p;
+    },
+  };
+}
+
 export async function resolveInputs(src: InputSources, instance: string, mine: readonly CollectionLoadPolicy[]): Promise<Inputs> {
+  const secrets = oncePerPass(src.kube);
   const used = new Set<string>();
   const groups = new Map<string, ObservationGroup>();
   const inputs = await Promise.all(
@@ -56,7 +77,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       }
       let conn;
       try {
-        conn = await resolveConnection(src.kube, policy, src.pool.allowedEndpoints);
+        conn = await resolveConnection(secrets, policy, src.pool.allowedEndpoints);
       } catch (e: unknown) {
         return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}`, class: 'Retryable' } };
       }
