@@ -312,7 +312,11 @@ export const policyStatusSchema = obj('Observed state, rebuilt from Milvus on ev
   refreshedValue: str('The last `milvusload.io/refresh` annotation value acted on.', { maxLength: 256 }),
   retriedValue: str('The last `milvusload.io/retry` annotation value acted on: a new value retries every failed collection of this policy at once.', { maxLength: 256 }),
   conditions: conditionsSchema,
-});
+},
+  // A new object reads back as not yet observed (observedGeneration 0 < generation 1), so
+  // kstatus (Flux `wait: true`) says InProgress until the operator has looked, not Current.
+  { default: { observedGeneration: 0 } },
+);
 
 export type PolicySpec = Static<typeof policySpecSchema>;
 export type PolicyStatus = Static<typeof policyStatusSchema>;

@@ -112,7 +112,8 @@ function degraded(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verd
   return { status: false, reason: 'AsExpected', message: 'no errors' };
 }
 
-const isTerminal = (e: CollectionEntry): boolean => e.state === 'Failed' && e.retry?.class === 'Terminal';
+/** Needs a person: a terminal Milvus refusal, a named collection or partition that does not exist, a conflict another policy wins. */
+const isTerminal = (e: CollectionEntry): boolean => (e.state === 'Failed' && e.retry?.class === 'Terminal') || e.state === 'NotFound' || e.state === 'Conflict';
 
 /**
  * kstatus (sigs.k8s.io/cli-utils): Stalled=True is "Failed" for Flux and
@@ -123,7 +124,7 @@ function stalled(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdi
   if (blocker) return { status: true, reason: blocker.reason, message: blocker.message };
   const terminal = entries.filter(isTerminal);
   const head = terminal[0];
-  if (head) return { status: true, reason: head.reason, message: `${terminal.length} collection(s) need a change before Milvus accepts them: ${namesOf(terminal)}. ${head.name}: ${head.message}` };
+  if (head) return { status: true, reason: head.reason, message: `${terminal.length} collection(s) wait for a change by a person: ${namesOf(terminal)}. ${head.name}: ${head.message}` };
   return { status: false, reason: 'NotStalled', message: 'nothing waits for a person' };
 }
 
