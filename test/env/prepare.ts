@@ -9,6 +9,8 @@ import { standaloneUnavailableReason } from './milvus.ts';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('./build/milvus-python.sh', import.meta.url));
+// sigs.k8s.io/cli-utils' kstatus, for test/deploy/health-checks.test.ts.
+const kstatusScript = fileURLToPath(new URL('./build/kstatus.sh', import.meta.url));
 
 async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -19,6 +21,7 @@ async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
 
 try {
   await timed('kube-apiserver, etcd, kubectl', locateKubeAssets);
+  await timed('kstatus checker', () => run('bash', [kstatusScript], { timeout: 30 * 60_000 }));
   await timed('Milvus Lite', () => run('bash', [script, 'lite'], { timeout: 30 * 60_000 }));
   const why = standaloneUnavailableReason();
   if (why) console.log(`prepare: Milvus standalone skipped: ${why}`);
