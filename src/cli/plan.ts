@@ -1,6 +1,6 @@
 // `milvus-load-operator plan`: what the operator would do now, and why, like
-// `terraform plan`. It runs the operator's own observe and plan steps
-// (controller/observe.ts, planner/plan.ts) and stops before act and report:
+// `terraform plan`. It runs the operator's own pass (controller/pass.ts:
+// resolve, observe, probe, plan) and stops before act and report:
 // it sends Milvus read-only calls only and never writes to Kubernetes. The
 // Milvus port it gets is wrapped so that a load or release throws.
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,20 +10,20 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../api/constants.ts';
-import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { formatBytes } from '../api/quantity.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
-import { formatFieldError } from '../api/validate.ts';
-import { resolveConnection, type PortFactory, type Resolved } from '../controller/connections.ts';
-import { EstimateCache, needsFor, observeDatabase } from '../controller/observe.ts';
+
+import { ConnectionPool, resolveConnection, type PortFactory, type Resolved } from '../controller/connections.ts';
+import { EstimateCache } from '../controller/observe.ts';
+import { instanceOf, observeAndPlan } from '../controller/pass.ts';
+import { RetryBook } from '../controller/retry-book.ts';
 import { isKubeError, KubeHttp } from '../kube/http.ts';
 import { kubePort } from '../kube/port.ts';
 import { budgetsPath, policiesPath } from '../kube/resources.ts';
 import { createSdkPort } from '../milvus/sdk-adapter.ts';
 import type { ConnectionSettings, MilvusPort } from '../milvus/port.ts';
 import { estimateOf } from '../planner/estimate.ts';
-import { plan } from '../planner/plan.ts';
 import { selects } from '../planner/select.ts';
 import type { MilvusAction, ObservedCollection, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
 import { UsageError } from './run.ts';
@@ -416,53 +416,10 @@ export interface InstancePlan {
   readonly plan: Plan;
 }
 
-interface Group {
-  readonly port: MilvusPort;
-  readonly database: string;
-  readonly users: PolicyInput[];
-}
-
-async function resolveInputs(policies: readonly CollectionLoadPolicy[], resolve: Resolver, ports: Map<string, MilvusPort>, factory: PortFactory): Promise<{ inputs: PolicyInput[]; groups: Map<string, Group> }> {
-  const groups = new Map<string, Group>();
-  const inputs: PolicyInput[] = [];
-  for (const raw of policies) {
-    const v = validatePolicy(raw);
-    const policy = v.ok ? { ...v.object, status: raw.status } : raw;
-    const problems = v.ok ? [] : v.errors.map(formatFieldError);
-    const db = policy.spec.milvus.database ?? 'default';
-    const conn = await resolve(policy);
-    if (!conn.ok) {
-      inputs.push({ policy, problems, observationKey: `unresolved|${db}`, connectionFailure: { reason: conn.reason, message: conn.message } });
-      continue;
-    }
-    const observationKey = `${conn.credentialKey}|${db}`;
-    let port = ports.get(conn.credentialKey);
-    if (!port) {
-      port = readOnly(factory(conn.settings));
-      ports.set(conn.credentialKey, port);
-    }
-    const input: PolicyInput = { policy, problems, observationKey };
-    const group = groups.get(observationKey) ?? { port, database: db, users: [] };
-    group.users.push(input);
-    groups.set(observationKey, group);
-    inputs.push(input);
-  }
-  return { inputs, groups };
-}
-
-async function observeGroups(groups: ReadonlyMap<string, Group>, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {
-  const cache = new EstimateCache();
-  const observed = new Map<string, ObservedDatabase>();
-  await Promise.all(
-    [...groups.entries()].map(async ([key, g]) => {
-      const needs = needsFor(g.database, g.users, budgeted);
-      observed.set(key, await observeDatabase(g.port, needs, cache, now));
-    }),
-  );
-  return observed;
-}
-
-/** Observes Milvus (read-only) and plans, per instance, exactly as one reconcile would. */
+/**
+ * Observes Milvus (read-only) and plans, per instance, with the very pass
+ * `run` executes (controller/pass.ts), its acting and reporting left out.
+ */
 export async function planInstances(src: Inputs, resolve: Resolver, factory: PortFactory, now: number): Promise<InstancePlan[]> {
   const byInstance = new Map<string, { policies: CollectionLoadPolicy[]; budgets: CollectionLoadBudget[] }>();
   const bucket = (key: string): { policies: CollectionLoadPolicy[]; budgets: CollectionLoadBudget[] } => {
@@ -470,21 +427,21 @@ export async function planInstances(src: Inputs, resolve: Resolver, factory: Por
     if (!b) byInstance.set(key, (b = { policies: [], budgets: [] }));
     return b;
   };
-  for (const p of src.policies) bucket(instanceKey(p.spec.milvus.uri) ?? p.spec.milvus.uri).policies.push(p);
-  for (const b of src.budgets) bucket(instanceKey(b.spec.milvusUri) ?? b.spec.milvusUri).budgets.push(b);
-  const ports = new Map<string, MilvusPort>();
+  for (const p of src.policies) bucket(instanceOf(p.spec.milvus.uri)).policies.push(p);
+  for (const b of src.budgets) bucket(instanceOf(b.spec.milvusUri)).budgets.push(b);
+  const pool = new ConnectionPool((settings) => readOnly(factory(settings)));
+  const shared = { resolve, pool, book: new RetryBook(), cache: new EstimateCache() };
   try {
     // Instances in parallel: one that does not answer costs its timeout once, not once per instance.
     const sorted = [...byInstance.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     return await Promise.all(
       sorted.map(async ([instance, { policies, budgets }]): Promise<InstancePlan> => {
-        const { inputs, groups } = await resolveInputs(policies, resolve, ports, factory);
-        const observed = await observeGroups(groups, budgets.length > 0, now);
-        return { instance, inputs, budgets, observed, plan: plan({ instance, policies: inputs, budgets, observed, now }) };
+        const r = await observeAndPlan(shared, { instance, policies, budgets, now });
+        return { instance, inputs: r.ins.inputs, budgets, observed: r.observed, plan: r.plan };
       }),
     );
   } finally {
-    await Promise.all([...ports.values()].map((p) => p.close()));
+    await pool.closeAll();
   }
 }
 

@@ -4,7 +4,7 @@ import type { MilvusPort } from '../milvus/port.ts';
 import { policy } from '../planner/testkit.ts';
 import { ConnectionPool } from './connections.ts';
 import { ALLOWED_ENDPOINTS_ANNOTATION } from './credential-scope.ts';
-import { resolveInputs } from './inputs.ts';
+import { resolveInputs, secretResolver } from './inputs.ts';
 import { RetryBook } from './retry-book.ts';
 
 describe('resolveInputs', () => {
@@ -18,18 +18,18 @@ describe('resolveInputs', () => {
     };
     const pool = new ConnectionPool(() => ({ close: async () => undefined }) as unknown as MilvusPort);
     const policies = ['a', 'b', 'c'].map((name) => policy({ name, spec: { milvus: { uri: 'http://milvus:19530', credentialsSecret: { name: 'shared' } } } }));
-    const src = { kube, pool, book: new RetryBook(), unparsable: false };
-    const ins = await resolveInputs(src, 'milvus:19530', policies);
+    const pass = () => ({ resolve: secretResolver(kube, pool.allowedEndpoints), pool, book: new RetryBook(), unparsable: false });
+    const ins = await resolveInputs(pass(), 'milvus:19530', policies);
     assert.equal(gets, 1);
     assert.equal(ins.groups.size, 1, 'one connection for the three');
     assert.ok(ins.inputs.every((i) => i.connectionFailure === undefined));
-    await resolveInputs(src, 'milvus:19530', policies);
+    await resolveInputs(pass(), 'milvus:19530', policies);
     assert.equal(gets, 2, 'the next pass reads it again (rotation applies within a resync)');
   });
 
   it('a policy whose URI cannot be parsed gets a problem, and no connection', async () => {
     const pool = new ConnectionPool(() => assert.fail('no connection may be opened'));
-    const ins = await resolveInputs({ kube: { getSecret: async () => undefined }, pool, book: new RetryBook(), unparsable: true }, '(unparsable)', [policy({ name: 'a' })]);
+    const ins = await resolveInputs({ resolve: () => assert.fail('nothing to resolve'), pool, book: new RetryBook(), unparsable: true }, '(unparsable)', [policy({ name: 'a' })]);
     assert.match(ins.inputs[0]?.problems.join(' ') ?? '', /spec\.milvus\.uri/);
     assert.equal(ins.groups.size, 0);
   });

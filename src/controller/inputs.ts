@@ -8,7 +8,8 @@ import type { KubePort } from '../kube/port.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import { policyRef } from '../planner/rank.ts';
 import type { PolicyInput } from '../planner/types.ts';
-import { resolveConnection, type ConnectionPool } from './connections.ts';
+import { resolveConnection, type ConnectionPool, type Resolved } from './connections.ts';
+import type { EndpointList } from './credential-scope.ts';
 import type { RetryBook } from './retry-book.ts';
 
 /** `namespace/name` of a policy. */
@@ -29,8 +30,12 @@ export interface Inputs {
   readonly used: ReadonlySet<string>;
 }
 
+/** A policy's connection settings from its Secrets, or why there are none. */
+export type Resolver = (policy: CollectionLoadPolicy) => Promise<Resolved>;
+
 export interface InputSources {
-  readonly kube: Pick<KubePort, 'getSecret'>;
+  /** Made per pass: see `secretResolver`. */
+  readonly resolve: Resolver;
   readonly pool: ConnectionPool;
   readonly book: RetryBook;
   /** These policies' URIs cannot be parsed: report that, connect nowhere. */
@@ -59,8 +64,13 @@ function oncePerPass(kube: Pick<KubePort, 'getSecret'>): Pick<KubePort, 'getSecr
   };
 }
 
+/** The operator's resolver for one pass: Secrets from the cluster, each read once, sent only where allowed. */
+export function secretResolver(kube: Pick<KubePort, 'getSecret'>, allowed: EndpointList): Resolver {
+  const secrets = oncePerPass(kube);
+  return (policy) => resolveConnection(secrets, policy, allowed);
+}
+
 export async function resolveInputs(src: InputSources, instance: string, mine: readonly CollectionLoadPolicy[]): Promise<Inputs> {
-  const secrets = oncePerPass(src.kube);
   const used = new Set<string>();
   const groups = new Map<string, ObservationGroup>();
   const inputs = await Promise.all(
@@ -77,7 +87,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       }
       let conn;
       try {
-        conn = await resolveConnection(secrets, policy, src.pool.allowedEndpoints);
+        conn = await src.resolve(policy);
       } catch (e: unknown) {
         return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}`, class: 'Retryable' } };
       }

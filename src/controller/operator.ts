@@ -16,7 +16,8 @@ import type { EndpointList } from './credential-scope.ts';
 import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue } from './queue.ts';
-import { createReconciler, instanceOf, type ReconcileStats } from './reconcile.ts';
+import { instanceOf } from './pass.ts';
+import { createReconciler, type ReconcileStats } from './reconcile.ts';
 
 export interface OperatorOptions {
   readonly http: KubeHttp;

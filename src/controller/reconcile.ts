@@ -6,30 +6,24 @@
 // guards a load is written, in its own request, before any Milvus call for
 // its policy; a finalizer is removed only after the releases it guards.
 import type { CollectionLoadBudget } from '../api/budget.ts';
-import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy, PolicyStatus } from '../api/policy.ts';
 import type { Logger } from '../log/logger.ts';
 import { isKubeError } from '../kube/http.ts';
 import type { KubePort } from '../kube/port.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { eventsFor, releaseAbandonedEvent, type EventSpec } from '../planner/events.ts';
-import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
+import { DEFAULT_DELETION_GRACE_MS } from '../planner/plan.ts';
 import type { Failure } from '../planner/retry.ts';
 import { nextAttemptOf, renderBudgetStatus, renderPolicyStatus, withActionFailures } from '../planner/status.ts';
-import type { FinalizerAction, MilvusAction, ObservedDatabase, Plan, PolicyDraft } from '../planner/types.ts';
+import type { FinalizerAction, MilvusAction, Plan, PolicyDraft } from '../planner/types.ts';
 import { ConnectionPool } from './connections.ts';
 import { addFinalizerFirst, removeFinalizer, type FinalizerOutcome } from './finalizers.ts';
-import { resolveInputs, type Inputs, type PolicyKey } from './inputs.ts';
+import { secretResolver, type Inputs, type PolicyKey } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
-import { EstimateCache, needsFor, observeDatabase } from './observe.ts';
+import type { EstimateCache } from './observe.ts';
+import { instanceOf, observeAndPlan } from './pass.ts';
 import type { Outcome } from './queue.ts';
 import { RetryBook } from './retry-book.ts';
-
-/** The queue key of policies whose `spec.milvus.uri` cannot be parsed: they still get a status. */
-export const UNPARSABLE_URI = '(unparsable spec.milvus.uri)';
-
-/** The instance a policy belongs to, as the queue keys it. */
-export const instanceOf = (uri: string | undefined): string => (uri ? instanceKey(uri) : undefined) ?? UNPARSABLE_URI;
 
 export interface ReconcilerDeps {
   readonly kube: KubePort;
@@ -130,45 +124,6 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
   return acted;
 }
 
-/**
- * A collection we recorded as Loading (or timed out) that Milvus now shows
- * as not loaded may have been given up by Milvus (out of memory, its own
- * load timeout). Milvus replays the reason on GetLoadingProgress: ask, once
- * per such collection. Returns the observation with those reasons added.
- */
-async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Promise<Map<string, ObservedDatabase>> {
-  const out = new Map(observed);
-  for (const input of ins.inputs) {
-    const db = out.get(input.observationKey);
-    const g = ins.groups.get(input.observationKey);
-    if (!db?.ok || !g) continue;
-    for (const prev of input.policy.status?.collections ?? []) {
-      const wasLoading = prev.state === 'Loading' || (prev.state === 'Failed' && prev.reason === 'LoadTimedOut');
-      const o = db.collections.get(prev.name);
-      if (!wasLoading || !o || o.loadState !== 'NotLoad' || o.loadError) continue;
-      try {
-        await g.port.loadProgress(g.database, prev.name);
-      } catch (e: unknown) {
-        if (e instanceof MilvusError && e.kind !== 'notFound' && e.reason !== 'CollectionNotLoaded') {
-          const collections = new Map(db.collections);
-          collections.set(prev.name, { ...o, loadError: { reason: e.reason, message: `${e.message}; ${ADVICE[e.reason]}`, class: e.kind === 'terminal' ? 'Terminal' : 'Retryable' } });
-          out.set(input.observationKey, { ok: true, collections });
-        }
-      }
-    }
-  }
-  return out;
-}
-
-async function observeAll(ins: Inputs, deps: ReconcilerDeps, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {
-  const observed = new Map<string, ObservedDatabase>();
-  await mapLimit([...ins.groups.entries()], 4, async ([key, g]) => {
-    const needs = needsFor(g.database, ins.inputs.filter((i) => i.observationKey === key), budgeted);
-    observed.set(key, await observeDatabase(g.port, needs, deps.cache, now));
-  });
-  return probeAbandonedLoads(ins, observed);
-}
-
 async function writeFinalizers(deps: ReconcilerDeps, log: Logger, ins: Inputs, actions: readonly FinalizerAction[], now: number): Promise<void> {
   for (const a of actions) {
     const pol = ins.byRef.get(a.policy);
@@ -239,10 +194,9 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     const log = deps.log.child({ instance });
     const budgets = deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance);
     const mine = deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance);
-    const ins = await resolveInputs({ kube: deps.kube, pool: deps.pool, book, unparsable: instance === UNPARSABLE_URI }, instance, mine);
-    const observed = await observeAll(ins, deps, budgets.length > 0, now);
+    const resolve = secretResolver(deps.kube, deps.pool.allowedEndpoints);
+    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, book, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now });
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
-    const p = plan({ instance, policies: ins.inputs, budgets, observed, now }, { deletionGraceMs: deps.settings.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS });
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
     let drafts = p.policies;
     let acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0 };

@@ -1,0 +1,87 @@
+// One pass's read-only half, shared by `run` and `plan` so that the two cannot
+// drift: validate and resolve every policy of an instance, observe Milvus
+// once per (credentials, database), ask Milvus why it gave up any load we saw
+// in flight, and plan. `run` then acts and reports; `plan` prints.
+import type { CollectionLoadBudget } from '../api/budget.ts';
+import { instanceKey } from '../api/instance.ts';
+import type { CollectionLoadPolicy } from '../api/policy.ts';
+import { ADVICE, MilvusError } from '../milvus/errors.ts';
+import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
+import type { ObservedDatabase, Plan } from '../planner/types.ts';
+import { resolveInputs, type InputSources, type Inputs } from './inputs.ts';
+import { mapLimit } from './map-limit.ts';
+import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
+
+/** The queue key of policies whose `spec.milvus.uri` cannot be parsed: they still get a status. */
+export const UNPARSABLE_URI = '(unparsable spec.milvus.uri)';
+
+/** The instance a policy belongs to, as the queue keys it. */
+export const instanceOf = (uri: string | undefined): string => (uri ? instanceKey(uri) : undefined) ?? UNPARSABLE_URI;
+
+/** Databases observed at once, per instance. */
+const OBSERVE_CONCURRENCY = 4;
+
+export interface PassSources extends Omit<InputSources, 'unparsable'> {
+  readonly cache: EstimateCache;
+  readonly deletionGraceMs?: number;
+}
+
+export interface PassScope {
+  readonly instance: string;
+  readonly policies: readonly CollectionLoadPolicy[];
+  readonly budgets: readonly CollectionLoadBudget[];
+  readonly now: number;
+}
+
+export interface Planned {
+  readonly ins: Inputs;
+  readonly observed: ReadonlyMap<string, ObservedDatabase>;
+  readonly plan: Plan;
+}
+
+/**
+ * A collection we recorded as Loading (or timed out) that Milvus now shows
+ * as not loaded may have been given up by Milvus (out of memory, its own
+ * load timeout). Milvus replays the reason on GetLoadingProgress: ask, once
+ * per such collection. Returns the observation with those reasons added.
+ */
+async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Promise<Map<string, ObservedDatabase>> {
+  const out = new Map(observed);
+  for (const input of ins.inputs) {
+    const db = out.get(input.observationKey);
+    const g = ins.groups.get(input.observationKey);
+    if (!db?.ok || !g) continue;
+    for (const prev of input.policy.status?.collections ?? []) {
+      const wasLoading = prev.state === 'Loading' || (prev.state === 'Failed' && prev.reason === 'LoadTimedOut');
+      const o = db.collections.get(prev.name);
+      if (!wasLoading || !o || o.loadState !== 'NotLoad' || o.loadError) continue;
+      try {
+        await g.port.loadProgress(g.database, prev.name);
+      } catch (e: unknown) {
+        if (e instanceof MilvusError && e.kind !== 'notFound' && e.reason !== 'CollectionNotLoaded') {
+          const collections = new Map(db.collections);
+          collections.set(prev.name, { ...o, loadError: { reason: e.reason, message: `${e.message}; ${ADVICE[e.reason]}`, class: e.kind === 'terminal' ? 'Terminal' : 'Retryable' } });
+          out.set(input.observationKey, { ok: true, collections });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {
+  const observed = new Map<string, ObservedDatabase>();
+  await mapLimit([...ins.groups.entries()], OBSERVE_CONCURRENCY, async ([key, g]) => {
+    const needs = needsFor(g.database, ins.inputs.filter((i) => i.observationKey === key), budgeted);
+    observed.set(key, await observeDatabase(g.port, needs, cache, now));
+  });
+  return probeAbandonedLoads(ins, observed);
+}
+
+/** Observes and plans one instance; changes nothing (the Milvus calls are reads). */
+export async function observeAndPlan(src: PassSources, scope: PassScope): Promise<Planned> {
+  const { instance, policies, budgets, now } = scope;
+  const ins = await resolveInputs({ ...src, unparsable: instance === UNPARSABLE_URI }, instance, policies);
+  const observed = await observeAll(ins, src.cache, budgets.length > 0, now);
+  return { ins, observed, plan: plan({ instance, policies: ins.inputs, budgets, observed, now }, { deletionGraceMs: src.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS }) };
+}
