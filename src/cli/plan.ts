@@ -13,7 +13,6 @@ import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../api/constants.t
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { formatBytes } from '../api/quantity.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
-
 import { ConnectionPool, resolveConnection, type PortFactory, type Resolved } from '../controller/connections.ts';
 import { EstimateCache } from '../controller/observe.ts';
 import { instanceOf, observeAndPlan } from '../controller/pass.ts';
