@@ -1,5 +1,6 @@
 // Metrics for the controller: a Milvus port decorator that counts and times
 // every call, and the gauges refreshed from each reconcile's plan.
+import { COLLECTION_STATES } from '../api/policy.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { MilvusError } from '../milvus/errors.ts';
 import type { MilvusPort } from '../milvus/port.ts';
@@ -49,8 +50,8 @@ export function recordPlanGauges(m: OperatorMetrics, instance: string, p: Plan):
     if (isReady(d)) ready++;
     else notReady++;
   }
-  m.collections.clear({ milvus: instance });
-  for (const [state, n] of states) m.collections.set({ milvus: instance, state }, n);
+  // Every state, zeros included, so a state that empties drops to 0 instead of keeping its last count.
+  for (const state of COLLECTION_STATES) m.collections.set({ milvus: instance, state }, states.get(state) ?? 0);
   m.policies.set({ milvus: instance, ready: 'true' }, ready);
   m.policies.set({ milvus: instance, ready: 'false' }, notReady);
   for (const b of p.budgets) {

@@ -159,7 +159,7 @@ export function createOperator(o: OperatorOptions): Operator {
     onReconciled: (instance, stats) => {
       if (metrics) {
         recordPlanGauges(metrics, instance, stats.plan);
-        metrics.statusWrites.inc(undefined, stats.statusWrites);
+        metrics.statusWrites.inc(stats.statusWrites);
         for (const a of stats.plan.actions) if (a.kind === 'load' || a.kind === 'release') metrics.milvusActions.inc({ action: a.kind, reason: a.reason });
         if (stats.actionFailures > 0) metrics.reconcileErrors.inc({ milvus: instance, reason: 'MilvusActionFailed' }, stats.actionFailures);
       }
@@ -207,20 +207,20 @@ export function createOperator(o: OperatorOptions): Operator {
   };
   queueRef.q = q;
   q.pause();
-  metrics?.registry.onCollect(() => metrics.queueDepth.set(undefined, q.depth()));
-  metrics?.leader.set(undefined, active ? 1 : 0);
+  metrics?.readQueueDepth(() => q.depth());
+  metrics?.leader.set(active ? 1 : 0);
   return {
     queue: q,
     synced: informersSynced,
     kubeFailure: () => (active ? kubeFailing.values().next().value : undefined),
     activate() {
       active = true;
-      metrics?.leader.set(undefined, 1);
+      metrics?.leader.set(1);
       resumeWhenSynced();
     },
     deactivate() {
       active = false;
-      metrics?.leader.set(undefined, 0);
+      metrics?.leader.set(0);
       q.pause();
     },
     async start() {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry } from './registry.ts';
-import { parseBindAddress, serveEndpoints } from './server.ts';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { parseExposition } from '../../test/env/prom.ts';
+import { exposition, parseBindAddress, serveEndpoints } from './server.ts';
 
 describe('health and metrics endpoints', () => {
   it('parses bind addresses and refuses nonsense with advice', () => {
@@ -15,7 +16,7 @@ describe('health and metrics endpoints', () => {
 
   it('serves /healthz, /readyz (with the reason) and /metrics on separate ports', async () => {
     const registry = new Registry();
-    registry.counter('hits_total', 'x').inc();
+    new Counter({ name: 'hits_total', help: 'x', registers: [registry] }).inc();
     let ready = { ready: false, reason: 'caches not synced yet' };
     const ep = await serveEndpoints({ healthAddress: '127.0.0.1:0', metricsAddress: '127.0.0.1:0', registry, readiness: () => ready });
     try {
@@ -36,6 +37,29 @@ describe('health and metrics endpoints', () => {
       assert.match(m.body, /^hits_total 1$/m);
       assert.equal((await get(ep.health, '/metrics')).status, 404);
       assert.equal((await get(ep.metrics, '/nope')).status, 404);
+    } finally {
+      await ep.close();
+    }
+  });
+
+  it('spells NaN the way the text format does, and answers 500 with advice when collecting fails', async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'ratio', help: 'x', registers: [registry] }).set(NaN);
+    assert.match(await exposition(registry), /^ratio NaN$/m);
+    assert.ok(Number.isNaN(parseExposition(await exposition(registry)).value('ratio')));
+    new Gauge({
+      name: 'broken',
+      help: 'x',
+      registers: [registry],
+      collect() {
+        throw new Error('cannot read /proc');
+      },
+    });
+    const ep = await serveEndpoints({ healthAddress: '0', metricsAddress: '127.0.0.1:0', registry, readiness: () => ({ ready: true, reason: '' }) });
+    try {
+      const r = await fetch(`http://${ep.metrics}/metrics`);
+      assert.equal(r.status, 500);
+      assert.match(await r.text(), /cannot collect the metrics: cannot read \/proc; the operator itself keeps working/);
     } finally {
       await ep.close();
     }

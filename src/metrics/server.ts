@@ -4,7 +4,7 @@
 // share one address or use two, as controller-runtime's flags allow.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from './registry.ts';
+import type { Registry } from 'prom-client';
 
 export interface Readiness {
   ready: boolean;
@@ -37,15 +37,21 @@ export function parseBindAddress(addr: string): { host: string | undefined; port
   return { host: host === '' ? undefined : host, port };
 }
 
-type Route = (path: string) => { status: number; type: string; body: string } | undefined;
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+}
+type Route = (path: string) => Reply | Promise<Reply> | undefined;
 
 function listen(addr: { host: string | undefined; port: number }, route: Route): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const r = req.method === 'GET' || req.method === 'HEAD' ? route(path) : { status: 405, type: 'text/plain', body: 'method not allowed\n' };
-    const out = r ?? { status: 404, type: 'text/plain', body: 'not found: try /healthz, /readyz or /metrics\n' };
-    res.writeHead(out.status, { 'Content-Type': out.type, 'Content-Length': Buffer.byteLength(out.body) });
-    res.end(req.method === 'HEAD' ? undefined : out.body);
+    void Promise.resolve(r ?? { status: 404, type: 'text/plain', body: 'not found: try /healthz, /readyz or /metrics\n' }).then((out) => {
+      res.writeHead(out.status, { 'Content-Type': out.type, 'Content-Length': Buffer.byteLength(out.body) });
+      res.end(req.method === 'HEAD' ? undefined : out.body);
+    });
   });
   // Scrapes are short; idle keep-alive sockets must not hold up shutdown.
   server.keepAliveTimeout = 5_000;
@@ -56,6 +62,24 @@ function listen(addr: { host: string | undefined; port: number }, route: Route):
       resolve(server);
     });
   });
+}
+
+/**
+ * The registry in the text format, as /metrics serves it. prom-client writes
+ * NaN as `Nan` (its event-loop lag mean and stddev are NaN when no loop turn
+ * was sampled since the last scrape); Prometheus reads that, but the format
+ * spells it `NaN`, so stricter parsers get the canonical spelling.
+ */
+export async function exposition(registry: Registry): Promise<string> {
+  return (await registry.metrics()).replace(/^([^#].*) Nan$/gm, '$1 NaN');
+}
+
+async function scrape(registry: Registry): Promise<Reply> {
+  try {
+    return { status: 200, type: registry.contentType, body: await exposition(registry) };
+  } catch (e: unknown) {
+    return { status: 500, type: 'text/plain', body: `cannot collect the metrics: ${(e as Error).message}; the operator itself keeps working (see /healthz); please report this message\n` };
+  }
 }
 
 function bound(s: Server): string {
@@ -72,7 +96,7 @@ export async function serveEndpoints(o: EndpointOptions): Promise<Endpoints> {
     }
     return undefined;
   };
-  const metrics: Route = (path) => (path === '/metrics' ? { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: o.registry.render() } : undefined);
+  const metrics: Route = (path) => (path === '/metrics' ? scrape(o.registry) : undefined);
   const h = parseBindAddress(o.healthAddress);
   const m = parseBindAddress(o.metricsAddress);
   const servers: Server[] = [];

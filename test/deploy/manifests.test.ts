@@ -87,32 +87,6 @@ describe('deploy/ manifests, without a server', () => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
   });
-
-  it('the monitoring bundle uses only metrics the operator exports, and runbooks that exist', async () => {
-    const objs = await kustomize('deploy/monitoring');
-    assert.deepEqual(objs.map((o) => o.kind).sort(), ['ConfigMap', 'PrometheusRule', 'ServiceMonitor']);
-    const source = await readFile(join(root, 'src/metrics/operator-metrics.ts'), 'utf8');
-    const exported = new Set([...source.matchAll(/`\$\{PREFIX\}([a-z_]+)`/g)].map((m) => `milvus_load_operator_${m[1]}`));
-    for (const m of source.matchAll(/r\.(?:gauge|counter|histogram)\('([a-z_]+)'/g)) exported.add(m[1]!);
-    const histograms = [...source.matchAll(/r\.histogram\(`\$\{PREFIX\}([a-z_]+)`/g)].map((m) => `milvus_load_operator_${m[1]}`);
-    for (const h of histograms) for (const s of ['_bucket', '_sum', '_count']) exported.add(h + s);
-    assert.ok(exported.size > 10, 'could not read the metric names from src/metrics/operator-metrics.ts');
-    const rule = find(objs, 'PrometheusRule', 'milvus-load-operator') as unknown as { spec: { groups: { rules: { alert: string; expr: string; annotations: Record<string, string>; labels: Record<string, string> }[] }[] } };
-    const dashboard = find(objs, 'ConfigMap', 'milvus-load-operator-dashboard') as unknown as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
-    assert.equal(dashboard.metadata.labels.grafana_dashboard, '1');
-    const dash = JSON.parse(dashboard.data['milvus-load-operator.json']!) as { panels: { targets?: { expr: string }[] }[] };
-    const exprs = [...rule.spec.groups.flatMap((g) => g.rules.map((r) => r.expr)), ...dash.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr))];
-    for (const e of exprs) for (const [name] of e.matchAll(/milvus_load_operator_[a-z_]+|process_[a-z_]+|nodejs_[a-z_]+/g)) assert.ok(exported.has(name), `${name} (in ${e}) is not a metric of src/metrics/operator-metrics.ts`);
-    const ops = await readFile(join(root, 'docs/operations.md'), 'utf8');
-    const anchors = new Set([...ops.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
-    for (const r of rule.spec.groups.flatMap((g) => g.rules)) {
-      for (const k of ['summary', 'description', 'runbook_url']) assert.ok(r.annotations[k], `alert ${r.alert} has no ${k}`);
-      assert.ok(['critical', 'warning'].includes(r.labels.severity!), `alert ${r.alert}: severity`);
-      const [file, anchor] = r.annotations.runbook_url!.split('#');
-      assert.equal(file, 'docs/operations.md');
-      assert.ok(anchors.has(anchor!), `alert ${r.alert}: runbook_url #${anchor} has no heading in docs/operations.md`);
-    }
-  });
 });
 
 describe('deploy/ on a real API server, and the operator under its ServiceAccount', { timeout: 900_000 }, () => {
