@@ -123,7 +123,7 @@ export async function runBench(o: RunOptions): Promise<BenchResults> {
     // A micro-benchmark without servers: first, so a quick look needs nothing else.
     const started = new Date();
     out.glob = await globWorstCase();
-    for (const c of out.glob.cases) log(`  glob ${c.label}: matcher ${c.matcherMicros} µs (median of ${c.runs}); old RegExp ${c.regexSeconds === undefined ? `not finished after ${c.regexDeadlineSeconds} s` : `${c.regexSeconds} s`}`);
+    for (const c of out.glob.cases) log(`  glob ${c.label}: matcher ${c.matcherMicros} µs (median of ${c.runs}); old RegExp ${c.regexMs === undefined ? `not finished after ${c.regexDeadlineSeconds} s` : `${c.regexMs} ms`}`);
     await save(o, 'glob', started, out.glob);
   }
   const timeout = (n: number): number => Math.max(60_000, (z.timeoutMsPer1000 * n) / 1000);

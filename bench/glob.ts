@@ -16,8 +16,8 @@ export interface GlobCase {
   /** Median of `runs` matches with the current matcher. */
   readonly matcherMicros: number;
   readonly runs: number;
-  /** One match with the old RegExp; undefined when it had not finished by `regexDeadlineSeconds`. */
-  readonly regexSeconds: number | undefined;
+  /** One match with the old RegExp, in milliseconds; undefined when it had not finished by `regexDeadlineSeconds`. */
+  readonly regexMs: number | undefined;
   readonly regexDeadlineSeconds: number;
 }
 
@@ -75,7 +75,7 @@ async function measure(label: string, glob: string, name: string, regexDeadlineS
     nameLength: name.length,
     matcherMicros: Math.round(timeMatcher(glob, name, runs) * 1000 * 10) / 10,
     runs,
-    regexSeconds: regexMs === undefined ? undefined : Math.round(regexMs) / 1000,
+    regexMs: regexMs === undefined ? undefined : Math.round(regexMs * 1000) / 1000,
     regexDeadlineSeconds,
   };
 }
