@@ -90,6 +90,9 @@ function validateDocument(doc: unknown, strict: boolean): { ours: boolean; kind:
   const d = doc as Record<string, unknown>;
   const kind = typeof d.kind === 'string' ? d.kind : '(no kind)';
   const apiVersion = typeof d.apiVersion === 'string' ? d.apiVersion : '';
+  // kubectl refuses such a document before it sends anything, so the run would fail there too.
+  const unset = [...(apiVersion === '' ? ['apiVersion not set'] : []), ...(typeof d.kind === 'string' && d.kind !== '' ? [] : ['kind not set'])];
+  if (unset.length > 0) return { ours: true, kind, name: nameOf(d), errors: [{ path: '', type: 'Required', message: `not a Kubernetes object: ${unset.join(', ')} (kubectl refuses it)` }] };
   const ourGroup = apiVersion.startsWith(`${GROUP}/`);
   const ourKind = kind === POLICY_KIND || kind === BUDGET_KIND;
   if (!ourGroup || !ourKind) {
