@@ -3,11 +3,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { globWorstCase, type GlobBenchResult } from './glob.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { baseline, coldStart, latency, steadyState, type BaselineResult, type ColdResult, type LatencyResult, type SteadyResult } from './scenarios.ts';
 import { BenchSession } from './session.ts';
 
-export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'baseline', 'growth'] as const;
+export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'baseline', 'growth', 'glob'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchSizes {
@@ -50,6 +51,7 @@ export interface BenchResults {
   latency?: LatencyResult;
   baseline?: BaselineResult;
   growth?: { points: GrowthPoint[]; skipped: { policies: number; reason: string }[] };
+  glob?: GlobBenchResult;
 }
 
 export interface RunOptions {
@@ -117,6 +119,13 @@ export async function runBench(o: RunOptions): Promise<BenchResults> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const z = o.sizes;
   const out: BenchResults = {};
+  if (want.has('glob')) {
+    // A micro-benchmark without servers: first, so a quick look needs nothing else.
+    const started = new Date();
+    out.glob = await globWorstCase();
+    for (const c of out.glob.cases) log(`  glob ${c.label}: matcher ${c.matcherMicros} µs (median of ${c.runs}); old RegExp ${c.regexMs === undefined ? `not finished after ${c.regexDeadlineSeconds} s` : `${c.regexMs} ms`}`);
+    await save(o, 'glob', started, out.glob);
+  }
   const timeout = (n: number): number => Math.max(60_000, (z.timeoutMsPer1000 * n) / 1000);
   // Growth alone reuses an earlier cold start at the main size (outDir/cold-start.json) when there is one.
   const reusable = want.has('growth') && z.growth.includes(z.policies) && (await earlierColdStart(o, z.policies)) !== undefined;

@@ -62,11 +62,11 @@ export async function naivePass(client: MilvusClient, cfg: NaiveConfig, pass: nu
   for (const p of cfg.policies) {
     const names = new Set(p.names ?? []);
     if ((p.patterns ?? []).length > 0) {
-      const regexes = (p.patterns ?? []).map((g) => compileGlob(g)).flatMap((c) => (c.ok ? [c.regex] : []));
+      const globs = (p.patterns ?? []).map((g) => compileGlob(g)).flatMap((c) => (c.ok ? [c.glob] : []));
       rpcs++;
       const listed = await client.showCollections({ db_name: p.database });
       ok('ShowCollections', listed);
-      for (const c of listed.data) if (regexes.some((r) => r.test(c.name))) names.add(c.name);
+      for (const c of listed.data) if (globs.some((g) => g.test(c.name))) names.add(c.name);
     }
     for (const name of names) work.push({ database: p.database, name, state: p.state });
   }

@@ -12,7 +12,7 @@ export const budgetSpecSchema = obj(
   {
     milvusUri: str(
       'The Milvus instance this budget caps, matched to policies by normalized host and port (scheme, the default port 19530 and cluster DNS suffixes such as `.svc.cluster.local` do not matter).',
-      { minLength: 8, maxLength: 512, pattern: MILVUS_URI, patternHint: 'http://host:port or https://host:port' },
+      { minLength: 8, maxLength: 512, pattern: MILVUS_URI, patternHint: 'http://host:port or https://host:port; host a DNS name, IPv4 address or [IPv6] address; port 1-65535' },
     ),
     memoryLimit: positiveQuantity(
       'Estimated query-node memory the operator may fill on this instance with the collections it loads, such as `64Gi`. Collections that do not fit are `Deferred`.',

@@ -15,3 +15,11 @@ it('normalizes scheme, default port and cluster DNS suffixes', () => {
   assert.notEqual(instanceKey('http://milvus.a:19530'), instanceKey('http://milvus.b:19530'));
   assert.equal(instanceKey('not a uri'), undefined);
 });
+
+it('keeps a port that URL hides because it is the scheme\'s default', () => {
+  assert.equal(instanceKey('http://milvus:80'), 'milvus:80');
+  assert.equal(instanceKey('https://milvus:443/'), 'milvus:443');
+  assert.equal(instanceKey('http://[::1]:80'), '[::1]:80');
+  assert.equal(instanceKey('http://[::1]'), '[::1]:19530');
+  assert.equal(instanceKey('https://milvus'), 'milvus:19530');
+});

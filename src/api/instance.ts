@@ -9,7 +9,8 @@ export const DEFAULT_MILVUS_PORT = 19530;
  * defaults to 19530, the host is lower-cased, and the in-cluster DNS suffixes
  * `.svc` / `.svc.cluster.local` are dropped, so `http://milvus.milvus.svc:19530`
  * and `https://milvus.milvus.svc.cluster.local` are the same instance.
- * Returns `undefined` for something that is not a URI.
+ * Returns `undefined` for something that is not a URI. Every URI the schema's
+ * MILVUS_URI pattern accepts has a key (see test/api/milvus-uri.test.ts).
  */
 export function instanceKey(uri: string): string | undefined {
   let url: URL;
@@ -27,6 +28,16 @@ export function instanceKey(uri: string): string | undefined {
       break;
     }
   }
-  const port = url.port === '' ? DEFAULT_MILVUS_PORT : Number(url.port);
-  return `${host}:${port}`;
+  return `${host}:${explicitPort(uri, url) ?? DEFAULT_MILVUS_PORT}`;
+}
+
+/**
+ * The port written in the URI. `URL` hides a port equal to the scheme's
+ * default (`http://milvus:80` has `port === ''`), but for Milvus only 19530 is
+ * the default, so `:80` and `:443` must be read from the text.
+ */
+function explicitPort(uri: string, url: URL): number | undefined {
+  if (url.port !== '') return Number(url.port);
+  const written = /^[a-z]+:\/\/(\[[^\]]*\]|[^/:]*):([0-9]+)\/?$/i.exec(uri.trim());
+  return written?.[2] === undefined ? undefined : Number(written[2]);
 }

@@ -44,7 +44,7 @@ describe('globs', () => {
   const match = (g: string, s: string) => {
     const c = compileGlob(g);
     assert.ok(c.ok);
-    return c.regex.test(s);
+    return c.glob.test(s);
   };
   it('matches shell-style', () => {
     assert.ok(match('logs_2026_*', 'logs_2026_11'));

@@ -11,8 +11,32 @@ export const COLLECTION_GLOB = '^[A-Za-z0-9_*?\\[\\]!-]+$';
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A key of a Secret's data. */
 export const SECRET_KEY = '^[-._a-zA-Z0-9]+$';
-/** `http://host[:port]` or `https://host[:port]`; host is a DNS name, IPv4 or bracketed IPv6. */
-export const MILVUS_URI = '^https?://([A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?/?$';
+// The pieces of MILVUS_URI. Each is exactly what the WHATWG URL parser (Node's
+// `new URL`, which the operator uses) accepts, or stricter, so a URI that
+// passes admission can always be turned into an instance key (issue 19).
+const DNS_LABEL = '[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?';
+/** The last label starts with a letter: URL parses a name ending in a number (`milvus.123`, `a.0x1`) as IPv4 and fails. */
+const DNS_NAME = `(${DNS_LABEL}\\.)*[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?`;
+/** Dotted quad, 0-255, no leading zeros (URL reads `010` as octal 8). */
+const IPV4_OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = `${IPV4_OCTET}(\\.${IPV4_OCTET}){3}`;
+const H16 = '[0-9A-Fa-f]{1,4}';
+/** RFC 4291 text forms in hexadecimal groups, with at most one `::`; no zone, no embedded IPv4. */
+const IPV6 = [
+  `(${H16}:){7}${H16}`,
+  `(${H16}:){1,7}:`,
+  `(${H16}:){1,6}:${H16}`,
+  `(${H16}:){1,5}(:${H16}){1,2}`,
+  `(${H16}:){1,4}(:${H16}){1,3}`,
+  `(${H16}:){1,3}(:${H16}){1,4}`,
+  `(${H16}:){1,2}(:${H16}){1,5}`,
+  `${H16}:(:${H16}){1,6}`,
+  `:((:${H16}){1,7}|:)`,
+].join('|');
+/** 1-65535 without leading zeros: port 0 cannot be dialled, URL refuses more than 65535. */
+const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3})';
+/** `http://host[:port]` or `https://host[:port]`; host is a DNS name, IPv4 or bracketed IPv6; no user, path or query. */
+export const MILVUS_URI = `^https?://(${DNS_NAME}|${IPV4}|\\[(${IPV6})\\])(:${PORT})?/?$`;
 /** 24-hour wall-clock time `HH:MM`. */
 export const CLOCK_TIME = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 /** Like CLOCK_TIME, but `24:00` is allowed to mean the end of the day. */

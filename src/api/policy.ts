@@ -36,7 +36,7 @@ const milvusSchema = obj(
   {
     uri: str(
       'Milvus proxy address, `http://host:port` or `https://host:port` (`https` turns TLS on). The port defaults to 19530. Cluster DNS suffixes such as `.svc.cluster.local` are ignored when policies and budgets are matched to an instance.',
-      { minLength: 8, maxLength: 512, pattern: MILVUS_URI, patternHint: 'http://host:port or https://host:port' },
+      { minLength: 8, maxLength: 512, pattern: MILVUS_URI, patternHint: 'http://host:port or https://host:port; host a DNS name, IPv4 address or [IPv6] address; port 1-65535' },
     ),
     database: str('Milvus database that holds the selected collections.', {
       minLength: 1,

@@ -1,6 +1,7 @@
 // Rules that a CRD schema cannot express. They run in the offline `validate`
 // command and in the controller, which turns a failure into the condition
 // Ready=False / reason InvalidSpec on that policy alone.
+import { quoted } from './display.ts';
 import { compileGlob } from './glob.ts';
 import type { PolicySpec } from './policy.ts';
 import type { FieldError } from './validate.ts';
@@ -30,12 +31,12 @@ export function checkPolicySpec(spec: PolicySpec): FieldError[] {
     out.push({
       path: 'spec.schedule.timeZone',
       type: 'Invalid',
-      message: `Invalid value: ${JSON.stringify(zone)}: not a known IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC`,
+      message: `Invalid value: ${quoted(zone)}: not a known IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC`,
     });
   }
   (spec.selector.patterns ?? []).forEach((p, i) => {
     const compiled = compileGlob(p);
-    if (!compiled.ok) out.push({ path: `spec.selector.patterns[${i}]`, type: 'Invalid', message: `Invalid value: ${JSON.stringify(p)}: ${compiled.error}` });
+    if (!compiled.ok) out.push({ path: `spec.selector.patterns[${i}]`, type: 'Invalid', message: `Invalid value: ${quoted(p)}: ${compiled.error}` });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 // Validates and defaults objects against the same schema the CRDs carry, and
 // reports errors in the apiserver's words and field paths, so that the
 // offline `validate` command and admission agree.
+import { printable, quoted, safeMessage } from './display.ts';
 import { DNS_SUBDOMAIN } from './patterns.ts';
 import type { ArrayNode, Node, ObjectNode, StringNode } from './schema.ts';
 import { QUANTITY } from './patterns.ts';
@@ -14,8 +15,9 @@ export interface FieldError {
   readonly message: string;
 }
 
+/** `path: message`, with credentials masked and control characters escaped: safe for logs, events and status. */
 export function formatFieldError(e: FieldError): string {
-  return `${e.path}: ${e.message}`;
+  return `${printable(e.path)}: ${safeMessage(e.message)}`;
 }
 
 const QUANTITY_RE = new RegExp(QUANTITY);
@@ -29,7 +31,8 @@ function re(pattern: string): RegExp {
   return r;
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? '"array"' : '"object"') : String(v));
+// Values are quoted with user information masked and control characters escaped (display.ts).
+const show = (v: unknown): string => (typeof v === 'string' ? quoted(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? '"array"' : '"object"') : String(v));
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
@@ -100,7 +103,7 @@ function checkListUniqueness(node: ArrayNode, v: unknown[], path: string, out: F
     const key =
       node.listType === 'map' && isPlainObject(item) ? JSON.stringify((node.listMapKeys ?? []).map((k) => item[k])) : JSON.stringify(item);
     if (seen.has(key)) {
-      const shown = node.listType === 'map' && isPlainObject(item) ? `map[${(node.listMapKeys ?? []).map((k) => `${k}:${String(item[k])}`).join(' ')}]` : show(item);
+      const shown = node.listType === 'map' && isPlainObject(item) ? `map[${(node.listMapKeys ?? []).map((k) => `${k}:${printable(String(item[k]))}`).join(' ')}]` : show(item);
       out.push({ path: `${path}[${i}]`, type: 'Duplicate', message: `Duplicate value: ${shown}` });
     }
     seen.add(key);

@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../api/constants.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
@@ -26,7 +25,8 @@ import { estimateOf } from '../planner/estimate.ts';
 import { selects } from '../planner/select.ts';
 import type { MilvusAction, ObservedCollection, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
 import { UsageError } from './run.ts';
-import { collectFiles, formatText as formatFindings, validateSources } from './validate.ts';
+import { parseManifest, readStdin, type SourceRead } from './manifests.ts';
+import { formatText as formatFindings, readSources, validateSources, type Source } from './validate.ts';
 
 export const PLAN_HELP = `Usage: milvus-load-operator plan [-f FILE|DIR|- ...] [flags]
 
@@ -35,7 +35,7 @@ no load or release is sent to Milvus (read-only calls only) and nothing is
 written to Kubernetes.
 
 Where the policies come from:
-  -f, --filename F     manifests: a file, a directory (*.yaml, *.yml) or - for
+  -f, --filename F     manifests: a file, a directory (*.yaml, *.yml, *.json) or - for
                        standard input (repeatable); checked as \`validate\` does
   (no -f)              the cluster's CollectionLoadPolicies and -Budgets
   --kubeconfig PATH    kubeconfig [KUBECONFIG, else ~/.kube/config, else in-cluster]
@@ -171,7 +171,8 @@ interface PlanFlags {
 export interface PlanDeps {
   readonly portFactory: PortFactory;
   readonly now: () => number;
-  readonly stdin: () => string;
+  /** Standard input for `-f -`, read with a size cap. */
+  readonly stdin: () => SourceRead;
   readonly env: NodeJS.ProcessEnv;
   /** Whether standard output is a terminal (colour). */
   readonly isTTY: boolean;
@@ -180,7 +181,7 @@ export interface PlanDeps {
 const defaultDeps = (): PlanDeps => ({
   portFactory: createSdkPort,
   now: () => Date.now(),
-  stdin: () => readFileSync(0, 'utf8'),
+  stdin: readStdin,
   env: process.env,
   isTTY: process.stdout.isTTY,
 });
@@ -277,13 +278,14 @@ interface Inputs {
 class ManifestError extends Error {}
 
 /** Policies and budgets from manifests; invalid manifests fail with validate's report. */
-export function readManifests(sources: readonly { file: string; text: string }[], defaultNamespace: string): Inputs {
+export function readManifests(sources: readonly Source[], defaultNamespace: string): Inputs {
   const report = validateSources(sources, false);
   if (report.findings.length > 0) throw new ManifestError(`${formatFindings(report)}plan: fix the manifests above first (milvus-load-operator validate -f ... checks them)\n`);
   const out: Inputs = { policies: [], budgets: [] };
-  for (const { text } of sources) {
-    for (const doc of parseAllDocuments(text)) {
-      const v: unknown = doc.toJS();
+  for (const source of sources) {
+    const parsed = 'text' in source ? parseManifest(source.text) : undefined;
+    for (const doc of parsed?.ok ? parsed.documents : []) {
+      const v: unknown = doc.value;
       if (typeof v !== 'object' || v === null) continue;
       const d = v as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: string } };
       if (typeof d.apiVersion !== 'string' || !d.apiVersion.startsWith(`${GROUP}/`)) continue;
@@ -670,8 +672,7 @@ interface Gathered {
 
 function fromFiles(flags: PlanFlags, deps: PlanDeps, kc: KubeConfig | undefined): Gathered {
   const caPem = flags.caFile === undefined ? undefined : readCa(flags.caFile);
-  const files = flags.inputs.flatMap(collectFiles);
-  const sources = files.map((file) => ({ file, text: file === '-' ? deps.stdin() : readFileSync(file, 'utf8') }));
+  const sources = readSources(flags.inputs, deps.stdin);
   const inputs = readManifests(sources, flags.namespace ?? contextNamespace(kc));
   const needsSecrets = inputs.policies.some((p) => p.spec.milvus.credentialsSecret || p.spec.milvus.tls?.caSecret);
   // Secrets from the cluster when there is one, unless --token / --ca-file say otherwise.

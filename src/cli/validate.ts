@@ -1,13 +1,14 @@
 // `milvus-load-operator validate -f FILE|DIR|-`: the admission rules, the
 // CEL-equivalent rules and the run-time checks, offline, for GitOps CI and
 // pre-commit hooks. Exit 0 when every object is valid, 1 when any is not.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../api/constants.ts';
+import { printable, quoted, safeMessage } from '../api/display.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
 import type { FieldError } from '../api/validate.ts';
+import { collectFiles, MANIFEST_LIMITS, parseManifest, readSource, readStdin, type SourceRead } from './manifests.ts';
 import { UsageError } from './run.ts';
+
+export { collectFiles } from './manifests.ts';
 
 export interface Finding {
   file: string;
@@ -24,7 +25,12 @@ export interface ValidateReport {
   objects: number;
   valid: number;
   findings: Finding[];
+  /** Readings that kubectl makes but a YAML 1.2 tool would not (`yes` as a boolean); they do not fail the run. */
+  warnings: Finding[];
 }
+
+/** A file's text, or why it could not be read (the run goes on with the other files). */
+export type Source = { file: string; text: string } | { file: string; error: string };
 
 interface Flags {
   inputs: string[];
@@ -36,7 +42,13 @@ export const VALIDATE_HELP = `Usage: milvus-load-operator validate -f FILE|DIR|-
 
 Checks CollectionLoadPolicy and CollectionLoadBudget manifests offline, with
 the same rules as the cluster's admission plus the run-time checks (time zones,
-globs). Reads multi-document YAML; directories are searched for *.yaml/*.yml.
+globs). Reads multi-document YAML as kubectl does (YAML 1.1: yes/no/on/off are
+booleans, the last of duplicate keys wins) and warns where that differs from
+YAML 1.2; directories are searched for *.yaml, *.yml and *.json.
+
+Limits: a file of at most ${MANIFEST_LIMITS.fileBytes / 2 ** 20} MiB, a document of at most ${MANIFEST_LIMITS.documentBytes / 2 ** 20} MiB
+(the apiserver's request limit) and ${MANIFEST_LIMITS.documentValues.toLocaleString('en')} values, an object of at most ${MANIFEST_LIMITS.objectBytes / 2 ** 20} MiB as
+JSON (etcd's default --max-request-bytes).
 
   -f, --filename   a file, a directory, or - for standard input (repeatable)
   --strict         also fail on documents of other kinds or other milvusload.io versions
@@ -67,26 +79,6 @@ function parseFlags(argv: readonly string[]): Flags {
   return flags;
 }
 
-/** Files of -f: directories searched for *.yaml / *.yml (dot-directories skipped); `-` is stdin. */
-export function collectFiles(input: string): string[] {
-  if (input === '-') return ['-'];
-  let st;
-  try {
-    st = statSync(input);
-  } catch {
-    throw new UsageError(`${input}: no such file or directory`);
-  }
-  if (!st.isDirectory()) return [input];
-  const out: string[] = [];
-  for (const entry of readdirSync(input, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(input, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.')) out.push(...collectFiles(p));
-    } else if (/\.ya?ml$/.test(entry.name)) out.push(p);
-  }
-  return out;
-}
-
 function nameOf(doc: Record<string, unknown>): string {
   const m = doc.metadata as { name?: unknown; namespace?: unknown } | undefined;
   const name = typeof m?.name === 'string' ? m.name : '(no name)';
@@ -98,10 +90,13 @@ function validateDocument(doc: unknown, strict: boolean): { ours: boolean; kind:
   const d = doc as Record<string, unknown>;
   const kind = typeof d.kind === 'string' ? d.kind : '(no kind)';
   const apiVersion = typeof d.apiVersion === 'string' ? d.apiVersion : '';
+  // kubectl refuses such a document before it sends anything, so the run would fail there too.
+  const unset = [...(apiVersion === '' ? ['apiVersion not set'] : []), ...(typeof d.kind === 'string' && d.kind !== '' ? [] : ['kind not set'])];
+  if (unset.length > 0) return { ours: true, kind, name: nameOf(d), errors: [{ path: '', type: 'Required', message: `not a Kubernetes object: ${unset.join(', ')} (kubectl refuses it)` }] };
   const ourGroup = apiVersion.startsWith(`${GROUP}/`);
   const ourKind = kind === POLICY_KIND || kind === BUDGET_KIND;
   if (!ourGroup || !ourKind) {
-    if (strict && (ourGroup || ourKind)) return { ours: true, kind, name: nameOf(d), errors: [{ path: 'apiVersion', type: 'Invalid', message: `Invalid value: ${JSON.stringify(apiVersion)}: this tool knows ${API_VERSION} ${POLICY_KIND} and ${BUDGET_KIND}` }] };
+    if (strict && (ourGroup || ourKind)) return { ours: true, kind, name: nameOf(d), errors: [{ path: 'apiVersion', type: 'Invalid', message: `Invalid value: ${quoted(apiVersion)}: this tool knows ${API_VERSION} ${POLICY_KIND} and ${BUDGET_KIND}` }] };
     if (strict) return { ours: true, kind, name: nameOf(d), errors: [{ path: 'kind', type: 'Invalid', message: `not a ${GROUP} object (use without --strict to ignore other kinds)` }] };
     return { ours: false, kind, name: nameOf(d), errors: [] };
   }
@@ -109,37 +104,61 @@ function validateDocument(doc: unknown, strict: boolean): { ours: boolean; kind:
   return { ours: true, kind, name: nameOf(d), errors: r.ok ? [] : r.errors };
 }
 
-export function validateSources(sources: readonly { file: string; text: string }[], strict: boolean): ValidateReport {
-  const report: ValidateReport = { files: sources.length, objects: 0, valid: 0, findings: [] };
-  for (const { file, text } of sources) {
-    parseAllDocuments(text).forEach((doc, index) => {
-      if (doc.errors.length > 0) {
-        report.findings.push({ file, document: index, kind: '?', name: '?', path: '', message: `YAML error: ${doc.errors[0]?.message ?? 'unparsable'}` });
-        return;
+/** Every field of a finding made safe to print: credentials masked, control characters escaped. */
+function finding(at: { file: string; document: number; kind?: string; name?: string }, path: string, message: string): Finding {
+  return { file: printable(at.file), document: at.document, kind: printable(at.kind ?? '?'), name: printable(at.name ?? '?'), path: printable(path), message: safeMessage(message) };
+}
+
+export function validateSources(sources: readonly Source[], strict: boolean): ValidateReport {
+  const report: ValidateReport = { files: sources.length, objects: 0, valid: 0, findings: [], warnings: [] };
+  for (const source of sources) {
+    const { file } = source;
+    if ('error' in source) {
+      report.findings.push(finding({ file, document: 0 }, '', source.error));
+      continue;
+    }
+    const parsed = parseManifest(source.text);
+    if (!parsed.ok) {
+      report.findings.push(finding({ file, document: parsed.oversized.document }, '', parsed.oversized.message));
+      continue;
+    }
+    for (const doc of parsed.documents) {
+      if (doc.error !== undefined) {
+        report.findings.push(finding({ file, document: doc.index }, '', doc.error));
+        continue;
       }
-      const value: unknown = doc.toJS();
-      if (value === null || value === undefined) return;
-      const r = validateDocument(value, strict);
-      if (!r.ours) return;
+      if (doc.value === null || doc.value === undefined) continue;
+      const r = validateDocument(doc.value, strict);
+      if (!r.ours) continue;
+      const at = { file, document: doc.index, kind: r.kind, name: r.name };
+      for (const w of doc.warnings) report.warnings.push(finding(at, w.path, w.message));
       report.objects++;
       if (r.errors.length === 0) report.valid++;
-      for (const e of r.errors) report.findings.push({ file, document: index, kind: r.kind, name: r.name, path: e.path, message: e.message });
-    });
+      for (const e of r.errors) report.findings.push(finding(at, e.path, e.message));
+    }
   }
   return report;
 }
 
 export function formatText(report: ValidateReport): string {
-  const lines = report.findings.map((f) => `${f.file}#${f.document} ${f.kind} ${f.name}: ${f.path ? `${f.path}: ` : ''}${f.message}`);
+  const line = (f: Finding): string => `${f.file}#${f.document} ${f.kind} ${f.name}: ${f.path ? `${f.path}: ` : ''}${f.message}`;
+  const lines = [...report.warnings.map((w) => `warning: ${line(w)}`), ...report.findings.map(line)];
   const bad = report.objects - report.valid;
   lines.push(`${report.objects} object(s) in ${report.files} file(s): ${report.valid} valid, ${bad} invalid`);
   return `${lines.join('\n')}\n`;
 }
 
-export function validateCommand(argv: readonly string[], stdin: () => string = () => readFileSync(0, 'utf8')): { code: number; out: string } {
+/** Reads every -f input, bounded; a file that cannot be read becomes a finding, not the end of the run. */
+export function readSources(inputs: readonly string[], stdin: () => SourceRead): Source[] {
+  return inputs.flatMap(collectFiles).map((file) => {
+    const r = file === '-' ? stdin() : readSource(file);
+    return r.ok ? { file, text: r.text } : { file, error: r.message };
+  });
+}
+
+export function validateCommand(argv: readonly string[], stdin: () => SourceRead = readStdin): { code: number; out: string } {
   const flags = parseFlags(argv);
-  const files = flags.inputs.flatMap(collectFiles);
-  const sources = files.map((file) => ({ file, text: file === '-' ? stdin() : readFileSync(file, 'utf8') }));
+  const sources = readSources(flags.inputs, stdin);
   const report = validateSources(sources, flags.strict);
   const out = flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatText(report);
   return { code: report.findings.length > 0 ? 1 : 0, out };

@@ -1,5 +1,5 @@
 // Which collections a policy selects, given what its database holds.
-import { compileGlob } from '../api/glob.ts';
+import { compileGlob, type Glob } from '../api/glob.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import type { ObservedCollection } from './types.ts';
 
@@ -10,12 +10,12 @@ export interface Selection {
   readonly missing: readonly string[];
 }
 
-const globCache = new Map<string, RegExp | undefined>();
+const globCache = new Map<string, Glob | undefined>();
 
-function globRegex(glob: string): RegExp | undefined {
+function globMatcher(glob: string): Glob | undefined {
   if (!globCache.has(glob)) {
     const c = compileGlob(glob);
-    globCache.set(glob, c.ok ? c.regex : undefined);
+    globCache.set(glob, c.ok ? c.glob : undefined);
   }
   return globCache.get(glob);
 }
@@ -23,7 +23,7 @@ function globRegex(glob: string): RegExp | undefined {
 /** Whether the policy's selector picks this collection name (globs compiled once and cached). */
 export function selects(policy: CollectionLoadPolicy, name: string): boolean {
   if (policy.spec.selector.names?.includes(name)) return true;
-  return (policy.spec.selector.patterns ?? []).some((g) => globRegex(g)?.test(name) ?? false);
+  return (policy.spec.selector.patterns ?? []).some((g) => globMatcher(g)?.test(name) ?? false);
 }
 
 export function selectCollections(policy: CollectionLoadPolicy, collections: ReadonlyMap<string, ObservedCollection>): Selection {
@@ -34,10 +34,10 @@ export function selectCollections(policy: CollectionLoadPolicy, collections: Rea
     if (c) chosen.set(name, c);
     else missing.push(name);
   }
-  const regexes = (policy.spec.selector.patterns ?? []).map(globRegex).filter((r): r is RegExp => r !== undefined);
-  if (regexes.length > 0) {
+  const globs = (policy.spec.selector.patterns ?? []).map(globMatcher).filter((g): g is Glob => g !== undefined);
+  if (globs.length > 0) {
     for (const [name, c] of collections) {
-      if (!chosen.has(name) && regexes.some((r) => r.test(name))) chosen.set(name, c);
+      if (!chosen.has(name) && globs.some((g) => g.test(name))) chosen.set(name, c);
     }
   }
   const present = [...chosen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
