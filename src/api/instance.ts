@@ -36,7 +36,7 @@ export function instanceKey(uri: string): string | undefined {
  * default (`http://milvus:80` has `port === ''`), but for Milvus only 19530 is
  * the default, so `:80` and `:443` must be read from the text.
  */
-function explicitPort(uri: string, url: URL): number | undefined {
+export function explicitPort(uri: string, url: URL): number | undefined {
   if (url.port !== '') return Number(url.port);
   const written = /^[a-z]+:\/\/(\[[^\]]*\]|[^/:]*):([0-9]+)\/?$/i.exec(uri.trim());
   return written?.[2] === undefined ? undefined : Number(written[2]);

@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../api/constants.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
+import { safeMessage } from '../api/display.ts';
 import { formatBytes } from '../api/quantity.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
 import { ConnectionPool, resolveConnection, type PortFactory, type Resolved } from '../controller/connections.ts';
@@ -627,9 +628,10 @@ function renderInstance(i: InstanceView, o: RenderOptions): string[] {
     if (p.problem) {
       const key = `${p.problem.reason}: ${p.problem.message}`;
       problems.set(key, [...(problems.get(key) ?? []), p.policy]);
-    } else if (o.verbose) lines.push(paint(o.color, COLOR.nothing, `  = ${p.policy}: wants ${p.effectiveState}${when}${p.frozen ? `; ${p.frozen}` : ''}`));
+    } else if (o.verbose) lines.push(paint(o.color, COLOR.nothing, safeMessage(`  = ${p.policy}: wants ${p.effectiveState}${when}${p.frozen ? `; ${p.frozen}` : ''}`)));
   }
-  for (const [problem, refs] of problems) lines.push(paint(o.color, COLOR.problem, `  ? ${refs.length === 1 ? refs[0] : `${refs.length} policies (${refs.join(', ')})`}: ${problem}`));
+  // Names and messages come from Milvus and manifests: escaped, so they cannot drive the terminal.
+  for (const [problem, refs] of problems) lines.push(paint(o.color, COLOR.problem, safeMessage(`  ? ${refs.length === 1 ? refs[0] : `${refs.length} policies (${refs.join(', ')})`}: ${problem}`)));
   const shown = i.changes.filter((c) => o.verbose || c.op !== 'nothing');
   const target = (c: PlannedChange): string => `${c.database}/${c.collection}${c.partitions ? ` [${c.partitions.join(',')}]` : ''}`;
   const wTarget = Math.max(0, ...shown.map((c) => target(c).length));
@@ -637,7 +639,7 @@ function renderInstance(i: InstanceView, o: RenderOptions): string[] {
   for (const c of shown) {
     const mem = c.memoryBytes !== undefined && (c.op === 'load' || c.op === 'defer') ? ` [est. ${human(c.memoryBytes)}]` : '';
     const text = `  ${SYMBOL[c.op]} ${c.op.padEnd(8)} ${target(c).padEnd(wTarget)}  ${c.policy.padEnd(wPolicy)}  ${c.reason}: ${c.message}${mem}`;
-    lines.push(paint(o.color, COLOR[c.op], text));
+    lines.push(paint(o.color, COLOR[c.op], safeMessage(text)));
   }
   if (shown.length === 0 && i.policies.every((p) => !p.problem)) lines.push('  no changes');
   for (const b of i.budgets) lines.push(...renderBudget(b, o));

@@ -94,3 +94,18 @@ describe('concealTransportErrors', () => {
     assert.deepEqual(pool.allowedEndpoints.rules, [{ endpoint: 'm:1', plainHttp: 'inCluster' }]);
   });
 });
+
+describe('resolveConnection: the address to dial', () => {
+  it('keeps a port equal to the scheme default, which URL hides', async () => {
+    const { policy } = await import('../planner/testkit.ts');
+    const none = { getSecret: async () => undefined };
+    const at = async (uri: string) => {
+      const r = await resolveConnection(none, policy({ name: 'a', spec: { milvus: { uri } } }));
+      return r.ok ? r.settings.address : r.reason;
+    };
+    assert.equal(await at('http://milvus:80'), 'milvus:80');
+    assert.equal(await at('https://milvus:443'), 'milvus:443');
+    assert.equal(await at('http://milvus'), 'milvus:19530');
+    assert.equal(await at('http://[::1]:19531'), '::1:19531');
+  });
+});

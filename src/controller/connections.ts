@@ -7,6 +7,7 @@
 // docs/adr/0008); a refused policy never gets a connection. Secret values
 // never leave this file except inside the SDK's connection settings.
 import { createHash } from 'node:crypto';
+import { DEFAULT_MILVUS_PORT, explicitPort } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import type { KubePort } from '../kube/port.ts';
 import { redact, type Logger } from '../log/logger.ts';
@@ -19,9 +20,10 @@ export type PortFactory = (settings: ConnectionSettings) => MilvusPort;
 
 export type Resolved = { ok: true; settings: ConnectionSettings; credentialKey: string } | ({ ok: false } & ObservationFailure);
 
+/** The address to dial: the port written in the URI (`:80` and `:443` too, which URL hides), else Milvus's 19530. */
 function hostPort(uri: string): string {
   const u = new URL(uri);
-  return `${u.hostname.replace(/^\[|\]$/g, '')}:${u.port || '19530'}`;
+  return `${u.hostname.replace(/^\[|\]$/g, '')}:${explicitPort(uri, u) ?? DEFAULT_MILVUS_PORT}`;
 }
 
 type SecretReader = Pick<KubePort, 'getSecret'>;
