@@ -175,3 +175,13 @@ describe('error policy in the plan', () => {
     assert.equal(held.policies[0]?.entries?.[0]?.reason, 'ReleaseMilvusTimeout');
   });
 });
+
+describe('status size', () => {
+  it('a long Milvus message is clipped to what the schema allows, so the status is not refused', () => {
+    const long: Failure = { ...NO_INDEX, message: `load failed: ${'x'.repeat(5000)}` };
+    const r = pass(policy({ name: 'a' }), db(coll('c1')), T0, long);
+    const c = r.status.collections?.[0];
+    assert.ok((c?.message?.length ?? 0) <= 1024, `message of ${c?.message?.length}`);
+    assert.ok((c?.lastError?.message?.length ?? 0) <= 1024);
+  });
+});

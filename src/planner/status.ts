@@ -8,6 +8,13 @@ import type { BudgetDraft, CollectionEntry, PolicyDraft } from './types.ts';
 
 export const MAX_STATUS_COLLECTIONS = 100;
 
+/** The schema's maxLength of a collection's message (api/policy.ts): a longer one would make the apiserver refuse the whole status. */
+const MAX_MESSAGE = 1024;
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
 export interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
@@ -148,9 +155,9 @@ function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly
       const p = prev.get(e.name);
       const { retry, ...rest } = e;
       const failure = retry
-        ? { lastError: { action: retry.action, reason: retry.reason, message: retry.message.slice(0, 1024), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: iso(retry.nextAttemptAt) }
+        ? { lastError: { action: retry.action, reason: retry.reason, message: clip(retry.message, MAX_MESSAGE), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: iso(retry.nextAttemptAt) }
         : {};
-      return { ...rest, ...failure, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
+      return { ...rest, message: clip(e.message, MAX_MESSAGE), ...failure, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
     });
 }
 
