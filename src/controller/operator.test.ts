@@ -127,8 +127,8 @@ describe('operator', () => {
     await wait('status written', () => env.api.policies.get('p')?.status !== undefined);
     assert.ok(env.milvus.count('load') >= 1);
     assert.equal(op.kubeFailure(), undefined);
-    assert.match(env.metrics.registry.render(), /milvus_load_operator_reconcile_total\{milvus="milvus:19530",result="ok"\} \d/);
-    assert.match(env.metrics.registry.render(), /milvus_load_operator_milvus_requests_total\{method="load",outcome="ok"\} [1-9]/);
+    assert.match(await env.metrics.registry.metrics(), /milvus_load_operator_reconcile_total\{milvus="milvus:19530",result="ok"\} \d/);
+    assert.match(await env.metrics.registry.metrics(), /milvus_load_operator_milvus_requests_total\{method="load",outcome="ok"\} [1-9]/);
   });
 
   it('dry run: plans and logs, writes nothing to Kubernetes, changes nothing in Milvus', async (t) => {
@@ -151,10 +151,10 @@ describe('operator', () => {
     await wait('caches synced and the instance queued', () => op.synced() && op.queue.depth() === 1);
     assert.equal(env.stats.length, 0);
     assert.equal(op.queue.inFlight(), 0, 'the instance waits in the queue');
-    assert.equal(env.metrics.leader.get(), 0);
+    assert.equal((await env.metrics.leader.get()).values[0]?.value, 0);
     op.activate();
     await wait('reconciled after activate', () => env.stats.length > 0 && op.queue.inFlight() === 0);
-    assert.equal(env.metrics.leader.get(), 1);
+    assert.equal((await env.metrics.leader.get()).values[0]?.value, 1);
     op.deactivate();
     const before = env.stats.length;
     // The watch event enqueues synchronously; an active queue would start it at once.
@@ -187,7 +187,7 @@ describe('operator', () => {
     const op = await env.run();
     await wait('kube failure reported', () => op.kubeFailure() !== undefined);
     assert.match(op.kubeFailure() ?? '', /forbidden/);
-    assert.match(env.metrics.registry.render(), /reconcile_errors_total\{milvus="milvus:19530",reason="KubernetesApi"\} [1-9]/);
+    assert.match(await env.metrics.registry.metrics(), /reconcile_errors_total\{milvus="milvus:19530",reason="KubernetesApi"\} [1-9]/);
     env.api.statusFailure = undefined;
     await wait('recovered', () => op.kubeFailure() === undefined);
   });
