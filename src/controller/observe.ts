@@ -101,8 +101,9 @@ function stateOf(percent: number | undefined): ObservedLoadState {
   return percent >= 100 ? 'Loaded' : 'Loading';
 }
 
-export function failureOf(e: unknown): { ok: false; reason: string; message: string } {
-  if (e instanceof MilvusError) return { ok: false, reason: e.reason, message: `${e.message} (${e.method}); ${ADVICE[e.reason]}` };
+export function failureOf(e: unknown): { ok: false; reason: string; message: string; class?: 'Terminal' | 'Retryable' } {
+  // The class decides Stalled: bad credentials or missing privileges wait for a person.
+  if (e instanceof MilvusError) return { ok: false, reason: e.reason, message: `${e.message} (${e.method}); ${ADVICE[e.reason]}`, class: e.kind === 'terminal' ? 'Terminal' : 'Retryable' };
   return { ok: false, reason: 'MilvusError', message: e instanceof Error ? e.message : String(e) };
 }
 

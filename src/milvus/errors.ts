@@ -76,13 +76,14 @@ const STATUS_RULES: readonly StatusRule[] = [
   { reason: 'CollectionNotLoaded', kind: 'terminal', matches: (c, _ec, t) => c === 101 || /collection not loaded|replica not found/i.test(t) },
   { reason: 'DatabaseNotFound', kind: 'notFound', matches: (c, _ec, t) => c === 800 || /database not found|database .* does not exist/i.test(t) },
   { reason: 'PartitionNotFound', kind: 'notFound', matches: (c, _ec, t) => c === 200 || /partition not found/i.test(t) },
-  { reason: 'IndexNotFound', kind: 'terminal', matches: (c, ec, t) => c === 700 || ec === 'IndexNotExist' || /index not found|no index/i.test(t) },
+  { reason: 'IndexNotFound', kind: 'terminal', matches: (c, ec, t) => c === 700 || ec === 'IndexNotExist' || /index not found|no (vector )?index/i.test(t) },
   { reason: 'InsufficientMemory', kind: 'retryable', matches: (_c, ec, t) => ec === 'InsufficientMemoryToLoad' || /OOM if load|insufficient memory|memory limit exceeded|memory.*(not enough|exceed)/i.test(t) },
   { reason: 'NotEnoughQueryNodes', kind: 'terminal', matches: (_c, _ec, t) => /nodes? not enough|not enough (query )?nodes/i.test(t) },
   { reason: 'AuthenticationFailed', kind: 'terminal', matches: (c, ec, t) => c === 1800 || ec === 'AuthenticationFailed' || /auth(entication)? (check )?fail/i.test(t) },
   { reason: 'PermissionDenied', kind: 'terminal', matches: (_c, ec, t) => ec === 'PermissionDenied' || /permission denied|privilege/i.test(t) },
   { reason: 'ReconfigureRefused', kind: 'terminal', matches: (_c, _ec, t) => /can't change the (replica number|load field list)/i.test(t) },
-  { reason: 'InvalidRequest', kind: 'terminal', matches: (c, ec, t) => c === 1100 || ec === 'IllegalArgument' || /invalid|illegal|parameter/i.test(t) },
+  // A missing or ill-fitting resource group is a spec mistake (2.4+ code 300; 2.3.5 says it only in text).
+  { reason: 'InvalidRequest', kind: 'terminal', matches: (c, ec, t) => c === 1100 || c === 300 || ec === 'IllegalArgument' || /invalid|illegal|parameter|resource group (not found|num)/i.test(t) },
 ];
 
 /** Classifies a Milvus status (code + error_code + reason text). */
