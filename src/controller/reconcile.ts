@@ -80,6 +80,8 @@ interface Acted {
   failed: number;
   /** Loads Milvus accepted: these are in flight now. */
   loadsSent: number;
+  /** Releases done: a deleted policy's finalizer can go on the next pass. */
+  releasesDone: number;
 }
 
 function failureOfAction(a: MilvusAction, e: unknown): Failure {
@@ -90,7 +92,7 @@ function failureOfAction(a: MilvusAction, e: unknown): Failure {
 
 /** Runs the Milvus actions; a policy whose finalizer could not be written first gets no load. */
 async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actions: readonly MilvusAction[], unguarded: ReadonlyMap<PolicyKey, FinalizerOutcome>): Promise<Acted> {
-  const acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0 };
+  const acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0 };
   const fail = (a: MilvusAction, f: Failure): void => {
     const m = acted.failures.get(a.policy) ?? new Map<string, Failure>();
     m.set(a.collection, f);
@@ -111,6 +113,7 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
       else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
       deps.cache.forget(a.database, a.collection);
       if (a.kind === 'load') acted.loadsSent++;
+      else acted.releasesDone++;
       alog.info(`${a.kind} ${a.reason === 'Declared' ? 'requested' : `(${a.reason})`}`, { action: a.kind, reason: a.reason, ...(a.partitions ? { partitions: a.partitions } : {}) });
     } catch (e: unknown) {
       // A release of something already gone is a success.
@@ -178,10 +181,12 @@ async function emitEvents(deps: ReconcilerDeps, log: Logger, pol: CollectionLoad
   }
 }
 
-function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraft[], loadsSent: number, now: number): number {
+function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraft[], acted: Acted, now: number): number {
   const candidates = [deps.settings.resyncMs];
-  // Poll only while Milvus is really loading something; a failed or held call is not in flight.
-  if (p.loading || loadsSent > 0) candidates.push(deps.settings.pollMs);
+  // Poll only while Milvus is really loading something (a failed or held call is not in flight),
+  // or right after a release, so a deleted policy's finalizer goes without waiting for the resync.
+  const releasedForDeletion = acted.releasesDone > 0 && p.actions.some((a) => a.kind === 'release' && a.reason === 'PolicyDeleted');
+  if (p.loading || acted.loadsSent > 0 || releasedForDeletion) candidates.push(deps.settings.pollMs);
   const wake = [p.wakeAt, ...drafts.map(nextAttemptOf)].filter((x): x is number => x !== undefined);
   if (wake.length > 0) candidates.push(Math.max(0, Math.min(...wake) - now) + 50);
   return Math.min(...candidates);
@@ -199,7 +204,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
     let drafts = p.policies;
-    let acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0 };
+    let acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0 };
     let statusWrites = 0;
     if (deps.settings.dryRun) {
       if (p.actions.length > 0) log.info('dry run: would act', { actions: p.actions.map((a) => ('collection' in a ? `${a.kind} ${a.database}/${a.collection}` : `${a.kind} ${a.policy}`)) });
@@ -215,6 +220,6 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     await deps.pool.retain(`${instance}|`, ins.used);
     deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.failed, statusWrites, milvusReachable, plan: { ...p, policies: drafts } });
     if (!milvusReachable) return { ok: false, retry: true };
-    return { ok: true, requeueAfterMs: requeueAfter(deps, p, drafts, acted.loadsSent, now) };
+    return { ok: true, requeueAfterMs: requeueAfter(deps, p, drafts, acted, now) };
   };
 }

@@ -34,6 +34,12 @@ describe('backoff', () => {
     assert.equal(backoffMs('Retryable', 3, 'team/a/c1'), backoffMs('Retryable', 3, 'team/a/c1'));
   });
 
+  it('moves from one capped attempt to the next, so one collection does not retry on a fixed beat', () => {
+    const capped = Array.from({ length: 10 }, (_, i) => backoffMs('Retryable', 20 + i, 'team/a/c1'));
+    const spread = Math.max(...capped) - Math.min(...capped);
+    assert.ok(spread > 0.1 * RETRYABLE_BACKOFF.maxMs, `capped delays ${capped.join(', ')} ms`);
+  });
+
   it('counts failures on', () => {
     const one = recordFailure(undefined, NO_MEMORY, T0, 's');
     const two = recordFailure(one, NO_MEMORY, T0 + 5_000, 's');

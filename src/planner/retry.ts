@@ -44,13 +44,22 @@ export interface RetryState extends Failure {
   readonly nextAttemptAt: number;
 }
 
-/** FNV-1a: a stable spread of jitter per collection, with no randomness (STYLE §1). */
+/**
+ * FNV-1a with murmur3's final mix: a stable spread of jitter per collection
+ * and per attempt, with no randomness (STYLE §1). Without the final mix,
+ * seeds that differ only in the attempt number gave nearly the same value.
+ */
 function hash01(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 0x100000000;
 }
 

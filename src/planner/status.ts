@@ -3,7 +3,7 @@
 import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionState, CollectionStatus, PolicyStatus } from '../api/policy.ts';
 import { failedEntry, recordFailure, type Failure } from './retry.ts';
-import { iso } from './time.ts';
+import { iso, isoMillis } from './time.ts';
 import type { BudgetDraft, CollectionEntry, PolicyDraft } from './types.ts';
 
 export const MAX_STATUS_COLLECTIONS = 100;
@@ -155,7 +155,7 @@ function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly
       const p = prev.get(e.name);
       const { retry, ...rest } = e;
       const failure = retry
-        ? { lastError: { action: retry.action, reason: retry.reason, message: clip(retry.message, MAX_MESSAGE), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: iso(retry.nextAttemptAt) }
+        ? { lastError: { action: retry.action, reason: retry.reason, message: clip(retry.message, MAX_MESSAGE), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: isoMillis(retry.nextAttemptAt) }
         : {};
       return { ...rest, message: clip(e.message, MAX_MESSAGE), ...failure, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
     });
