@@ -19,9 +19,29 @@ async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
   return r;
 }
 
+/**
+ * Debian's lua5.1 runs deploy/argocd/health.lua as Argo CD would. Installed
+ * here when missing and we are root with apt-get (as on CI's machine);
+ * otherwise the tests that need it say how to install it.
+ */
+async function ensureLua(): Promise<void> {
+  const has = await run('lua5.1', ['-v']).then(
+    () => true,
+    () => false,
+  );
+  if (has) return;
+  if (process.getuid?.() !== 0) {
+    console.log('prepare: lua5.1 is missing; install it (apt-get install lua5.1) to run the Argo CD health check tests');
+    return;
+  }
+  await run('apt-get', ['update', '-qq'], { timeout: 10 * 60_000 });
+  await run('apt-get', ['install', '-y', '-qq', 'lua5.1'], { timeout: 10 * 60_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 try {
   await timed('kube-apiserver, etcd, kubectl', locateKubeAssets);
   await timed('kstatus checker', () => run('bash', [kstatusScript], { timeout: 30 * 60_000 }));
+  await timed('Lua 5.1 (Argo CD health check tests)', ensureLua);
   await timed('Milvus Lite', () => run('bash', [script, 'lite'], { timeout: 30 * 60_000 }));
   const why = standaloneUnavailableReason();
   if (why) console.log(`prepare: Milvus standalone skipped: ${why}`);
