@@ -7,6 +7,7 @@ import { MilvusError } from '../../src/milvus/errors.ts';
 import type { MilvusPort } from '../../src/milvus/port.ts';
 import { createSdkPort } from '../../src/milvus/sdk-adapter.ts';
 import { startMilvusLite, startMilvusStandalone, standaloneUnavailableReason } from '../env/milvus.ts';
+import { until } from '../env/wait.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
 
 async function seed(address: string, name: string): Promise<void> {
@@ -29,11 +30,7 @@ async function rejectsWith(p: Promise<unknown>, reason: string, kind: string): P
 }
 
 async function waitLoaded(port: MilvusPort, name: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await port.loadProgress('default', name)) === 100) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${name} did not load`);
+  await until(`${name} loaded`, async () => (await port.loadProgress('default', name)) === 100, 60_000, 50);
 }
 
 const backends: [string, () => Promise<{ address: string; stop(): Promise<void> }>, string | undefined][] = [
@@ -101,7 +98,8 @@ describe('SDK adapter on the simulator: failures real servers cannot be made to 
     sim.state.createCollection('default', 'huge', { memBytes: 100 });
     try {
       await port.load({ database: 'default', collection: 'huge', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
-      await new Promise((r) => setTimeout(r, 150));
+      // Milvus cancels the stalled load after its load timeout; only then is the error replayed.
+      await until('the stalled load cancelled', async () => sim.state.loadState(sim.state.collection('default', 'huge')) === 'LoadStateNotLoad', 30_000, 10);
       await rejectsWith(port.loadProgress('default', 'huge'), 'InsufficientMemory', 'retryable');
     } finally {
       sim.state.capacityBytes = Number.POSITIVE_INFINITY;
@@ -113,34 +111,44 @@ describe('SDK adapter on the simulator: failures real servers cannot be made to 
     await port.listCollections('default');
     await sim.faults.unavailable(true, 'status');
     try {
-      await assert.rejects(port.listCollections('default'), (e: unknown) => e instanceof MilvusError && e.kind === 'retryable' && ['MilvusUnavailable', 'MilvusTimeout'].includes(e.reason));
+      // Which of the two reasons depends on a race in the SDK's retry interceptor (docs/simulator.md); the class does not.
+      await assert.rejects(port.listCollections('default'), (e: unknown) => {
+        assert.ok(e instanceof MilvusError, `not a MilvusError: ${String(e)}`);
+        assert.equal(e.kind, 'retryable', e.message);
+        assert.match(e.reason, /^Milvus(Unavailable|Timeout)$/);
+        return true;
+      });
     } finally {
       await sim.faults.unavailable(false, 'status');
     }
   });
 
-  it('replicas of a collection that is not loaded are unknown, not an error', async () => {
-    assert.equal(await port.replicas('default', '123'), undefined);
+  it('replicas of a collection that is not loaded are unknown, not an error; a loaded one has them', async () => {
+    sim.state.createCollection('default', 'replicated', { rows: 10 });
+    const { id } = await port.describe('default', 'replicated');
+    assert.equal(await port.replicas('default', id), undefined, 'an existing collection that is not loaded');
+    await port.load({ database: 'default', collection: 'replicated', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
+    await waitLoaded(port, 'replicated');
+    assert.deepEqual(await port.replicas('default', id), { replicas: 1, resourceGroups: ['__default_resource_group'] });
   });
 
   it('bad credentials are terminal', async () => {
-    sim.faults.requireAuth = 'alice:secret';
+    sim.faults.requireAuth({ user: 'alice', password: 'secret' });
     const bad = createSdkPort({ address: sim.address, tls: false, timeoutMs: 2000, username: 'alice', password: 'wrong' });
     try {
       await rejectsWith(bad.listCollections('default'), 'AuthenticationFailed', 'terminal');
     } finally {
-      sim.faults.requireAuth = undefined;
+      sim.faults.requireAuth(undefined);
       await bad.close();
     }
   });
 
-  it('a dead server fails within the call timeout', async () => {
+  it('a dead server is MilvusUnavailable (refused at once), not a timeout', async () => {
     await port.listCollections('default');
     await sim.stop();
-    const t0 = Date.now();
     try {
+      // A call that hung until its 2 s deadline would be MilvusTimeout: the reason tells them apart.
       await rejectsWith(port.listCollections('default'), 'MilvusUnavailable', 'retryable');
-      assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     } finally {
       await sim.restart();
     }

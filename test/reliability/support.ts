@@ -268,6 +268,7 @@ interface Pair {
   client: Socket;
   upstream: Socket;
   frozen: boolean;
+  openedAt: number;
 }
 
 /**
@@ -284,6 +285,10 @@ export class FreezingProxy {
   port = 0;
   /** Connections accepted since start. */
   accepted = 0;
+  /** Connections refused while cut: each is an attempt of the operator to reach the apiserver. */
+  refused = 0;
+  /** Lifetimes (ms) of connections the server closed, oldest first: a watch ended by its server-side timeout lives that long. */
+  readonly serverClosedLifetimes: number[] = [];
 
   private readonly target: { host: string; port: number };
 
@@ -310,12 +315,13 @@ export class FreezingProxy {
 
   private accept(client: Socket): void {
     if (this.refusing) {
+      this.refused++;
       client.destroy();
       return;
     }
     this.accepted++;
     const upstream = connect(this.target);
-    const pair: Pair = { client, upstream, frozen: false };
+    const pair: Pair = { client, upstream, frozen: false, openedAt: Date.now() };
     this.pairs.add(pair);
     const drop = (): void => {
       this.pairs.delete(pair);
@@ -330,7 +336,9 @@ export class FreezingProxy {
     });
     // A frozen connection hangs: the server's close is not passed on either.
     upstream.on('close', () => {
-      if (!pair.frozen) drop();
+      if (pair.frozen) return;
+      if (this.pairs.has(pair)) this.serverClosedLifetimes.push(Date.now() - pair.openedAt);
+      drop();
     });
     client.on('close', drop);
     client.on('error', drop);
