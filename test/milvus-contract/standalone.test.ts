@@ -28,7 +28,7 @@ if (why !== undefined) {
       loadStateInMissingDatabase: 'NotExist',
       replicaChange: 'refused',
       loadFieldsChange: 'ignored',
-      refreshUnloaded: 'accepted',
+      refreshUnloaded: 'refused',
       replicasUnloaded: 'error',
       auth: true,
       unimplemented: ['DescribeDatabase'],
