@@ -89,11 +89,18 @@ describe('reliability: apiserver restarts and watch stalls', { timeout: 420_000 
       return parseExposition(text).value('milvus_load_operator_watch_restarts_total', { resource: 'collectionloadpolicies' });
     };
     // Healthy watches end by the server's timeout every few seconds, never by the watchdog. The watchdog
-    // fires after twice the timeout: wait until the server has ended three full-length watches (three
-    // timeouts of watching), then check that it never fired.
-    const fullLength = (): number => proxy.serverClosedLifetimes.filter((ms) => ms >= WATCH_TIMEOUT_S * 1000 - 500).length;
-    const ended = fullLength();
-    await until('three watches ended by the server-side timeout', async () => fullLength() >= ended + 3, 90_000, 100);
+    // fires after twice the timeout: wait until the apiserver has finished three more policy WATCH requests
+    // (three timeouts of healthy watching, counted by the server itself), then check that it never fired.
+    const watchesDone = async (): Promise<number> => {
+      const r = await kube.kubectl(['get', '--raw', '/metrics']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('apiserver_request_total{') && l.includes('verb="WATCH"') && l.includes('resource="collectionloadpolicies"'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    const ended = await watchesDone();
+    await until('three policy watches ended by the server-side timeout', async () => (await watchesDone()) >= ended + 3, 90_000, 500);
     assert.equal(await policyStalls(), 0, 'the watchdog fired on a healthy watch');
     // After the restarts above a watch may still sit in its backoff: freeze only once both watches are open
     // (without keep-alive, the watches are the operator's only long-lived connections).

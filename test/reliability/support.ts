@@ -268,7 +268,6 @@ interface Pair {
   client: Socket;
   upstream: Socket;
   frozen: boolean;
-  openedAt: number;
 }
 
 /**
@@ -287,8 +286,6 @@ export class FreezingProxy {
   accepted = 0;
   /** Connections refused while cut: each is an attempt of the operator to reach the apiserver. */
   refused = 0;
-  /** Lifetimes (ms) of connections the server closed, oldest first: a watch ended by its server-side timeout lives that long. */
-  readonly serverClosedLifetimes: number[] = [];
 
   private readonly target: { host: string; port: number };
 
@@ -321,7 +318,7 @@ export class FreezingProxy {
     }
     this.accepted++;
     const upstream = connect(this.target);
-    const pair: Pair = { client, upstream, frozen: false, openedAt: Date.now() };
+    const pair: Pair = { client, upstream, frozen: false };
     this.pairs.add(pair);
     const drop = (): void => {
       this.pairs.delete(pair);
@@ -336,9 +333,7 @@ export class FreezingProxy {
     });
     // A frozen connection hangs: the server's close is not passed on either.
     upstream.on('close', () => {
-      if (pair.frozen) return;
-      if (this.pairs.has(pair)) this.serverClosedLifetimes.push(Date.now() - pair.openedAt);
-      drop();
+      if (!pair.frozen) drop();
     });
     client.on('close', drop);
     client.on('error', drop);
