@@ -24,11 +24,6 @@ const failedWith =
   (reason: string) =>
   (p: PolicyView): boolean =>
     condition(p, 'Ready')?.status === 'False' && condition(p, 'Ready')?.reason === reason && p.observedGeneration === p.generation;
-/** When a condition last changed, as the status records it (second precision). */
-const transitionTime = (p: PolicyView, type: string): number => {
-  const conditions = (p.raw as { status?: { conditions?: { type: string; lastTransitionTime?: string }[] } }).status?.conditions ?? [];
-  return Date.parse(conditions.find((c) => c.type === type)?.lastTransitionTime ?? '');
-};
 
 describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
   let kube: KubeEnv;
@@ -111,7 +106,7 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     // The binary "token" reaches Milvus, which refuses it.
     const binary = await untilPolicy(kube, { ns: NS, name: 'secret-binary', op }, 'a condition that names the failure', (p) => condition(p, 'Degraded')?.status === 'True' && p.observedGeneration === p.generation, 30_000);
     const reason = condition(binary, 'Ready')?.reason ?? '';
-    assert.ok(['AuthenticationFailed', 'SecretInvalid'].includes(reason), `binary token: reason ${reason}: ${condition(binary, 'Ready')?.message}`);
+    assert.equal(reason, 'AuthenticationFailed', `binary token: ${condition(binary, 'Ready')?.message}`);
     process.stderr.write(`reliability/hostile: binary token -> ${reason}: ${condition(binary, 'Ready')?.message}\n`);
     const all = (await kube.kubectl(['get', 'clp,events', '-n', NS, '-o', 'yaml'])).stdout + (await op.logLines()).map((l) => JSON.stringify(l)).join('\n');
     assert.ok(!all.includes('right-token'), 'a token appeared in a status, an event or a log line');
@@ -123,9 +118,15 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     await apply(kube, nsPolicy('everything', big, '  selector: { patterns: ["c_*"] }') + nsPolicy('neighbour', big, '  selector: { names: [neighbour] }'));
     const p = await untilPolicy(kube, { ns: NS, name: 'everything', op }, `all ${MANY} loaded`, (x) => isReady(x) && x.summary?.loaded === MANY, 240_000);
     const ms = Date.now() - t0;
-    // The neighbour on the same instance is not held back behind the big one: it turned Ready no later than it did.
-    const neighbour = await untilPolicy(kube, { ns: NS, name: 'neighbour', op }, 'Ready', isReady, 60_000);
-    assert.ok(transitionTime(neighbour, 'Ready') <= transitionTime(p, 'Ready'), `the neighbour turned Ready after the big policy: ${JSON.stringify([neighbour.raw, p.conditions.get('Ready')])}`);
+    // The neighbour on the same instance is not held back behind the big one: a count, not a time. It is
+    // Ready at most one reconcile of the instance after the big one was seen Ready (one more for the
+    // time between our reads and the operator's passes).
+    const passes = async (): Promise<number> => (await op.logLines()).filter((l) => l.msg === 'reconciled' && l.instance === big.address).length;
+    const passesAtBigReady = await passes();
+    assert.ok(passesAtBigReady > 0, 'no reconcile counted: the debug log line "reconciled" is missing, so this test counts nothing');
+    await untilPolicy(kube, { ns: NS, name: 'neighbour', op }, 'Ready', isReady, 60_000);
+    const later = (await passes()) - passesAtBigReady;
+    assert.ok(later <= 2, `the neighbour was Ready only ${later} reconciles of the instance after the big policy`);
     assert.equal(p.summary?.matched, MANY);
     assert.ok(p.collections.length <= 100, `${p.collections.length} collections listed in status`);
     assert.equal(p.collectionsOmitted, MANY - p.collections.length, 'the rest are counted');
