@@ -6,16 +6,17 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusError } from '../../src/milvus/errors.ts';
 import type { MilvusPort } from '../../src/milvus/port.ts';
 import { createSdkPort } from '../../src/milvus/sdk-adapter.ts';
-import { startMilvusLite, startMilvusStandalone, standaloneUnavailableReason } from '../env/milvus.ts';
+import type { Credentials } from '../milvus-contract/sdk.ts';
+import { MILVUS_ROOT, startMilvusLite, startMilvusStandalone, standaloneUnavailableReason } from '../env/milvus.ts';
 import { until } from '../env/wait.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
 
-async function seed(address: string, name: string): Promise<void> {
-  const c = new MilvusClient({ address, telemetry: { enabled: false } });
+async function seed(address: string, name: string, opts: { credentials?: Credentials; index?: boolean } = {}): Promise<void> {
+  const c = new MilvusClient({ address, ...opts.credentials, telemetry: { enabled: false } });
   await c.createCollection({ collection_name: name, fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'vec', data_type: DataType.FloatVector, dim: 16 }] });
   await c.insert({ collection_name: name, data: Array.from({ length: 100 }, (_, i) => ({ id: i, vec: Array(16).fill(i / 100) })) });
   await c.flushSync({ collection_names: [name] });
-  await c.createIndex({ collection_name: name, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
+  if (opts.index ?? true) await c.createIndex({ collection_name: name, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' });
   await c.releaseCollection({ collection_name: name });
   await c.closeConnection();
 }
@@ -33,23 +34,61 @@ async function waitLoaded(port: MilvusPort, name: string): Promise<void> {
   await until(`${name} loaded`, async () => (await port.loadProgress('default', name)) === 100, 60_000, 50);
 }
 
-const backends: [string, () => Promise<{ address: string; stop(): Promise<void> }>, string | undefined][] = [
-  ['Milvus Lite', async () => { const s = await startMilvusLite(); return { address: s.address, stop: () => s.dispose() }; }, undefined],
-  ['Milvus standalone', async () => { const s = await startMilvusStandalone(); return { address: s.address, stop: () => s.dispose() }; }, standaloneUnavailableReason()],
+interface RealServer {
+  readonly address: string;
+  readonly credentials?: Credentials;
+  /** Stop the server (the dead-server test); dispose still cleans up after it. */
+  down(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+interface RealBackend {
+  readonly name: string;
+  start(): Promise<RealServer>;
+  /** Why the whole tier cannot run here. */
+  readonly skip: string | undefined;
+  /** A string: why the backend cannot show it (the skip reason). */
+  readonly missingIndex: true | string;
+  readonly auth: true | string;
+}
+
+const backends: RealBackend[] = [
+  {
+    name: 'Milvus Lite',
+    start: async () => {
+      const s = await startMilvusLite();
+      return { address: s.address, down: () => s.stop(), dispose: () => s.dispose() };
+    },
+    skip: undefined,
+    missingIndex: 'Milvus Lite loads a collection that has no index',
+    auth: 'Milvus Lite has no authentication',
+  },
+  {
+    name: 'Milvus standalone',
+    start: async () => {
+      // Authentication on, so that wrong credentials meet the real server's refusal.
+      const s = await startMilvusStandalone({ auth: true });
+      return { address: s.address, credentials: { ...MILVUS_ROOT }, down: () => s.stop(), dispose: () => s.dispose() };
+    },
+    skip: standaloneUnavailableReason(),
+    missingIndex: true,
+    auth: true,
+  },
 ];
 
-for (const [name, start, skip] of backends) {
-  describe(`SDK adapter on ${name}`, { timeout: 300_000, skip }, () => {
-    let server: { address: string; stop(): Promise<void> };
+for (const backend of backends) {
+  describe(`SDK adapter on ${backend.name}`, { timeout: 300_000, skip: backend.skip }, () => {
+    let server: RealServer;
     let port: MilvusPort;
+    const load = (collection: string): Promise<void> => port.load({ database: 'default', collection, replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
     before(async () => {
-      server = await start();
-      await seed(server.address, 'a1');
-      port = createSdkPort({ address: server.address, tls: false, timeoutMs: 10_000 });
+      server = await backend.start();
+      await seed(server.address, 'a1', { credentials: server.credentials });
+      port = createSdkPort({ address: server.address, tls: false, timeoutMs: 10_000, ...server.credentials });
     });
     after(async () => {
       await port?.close();
-      await server?.stop();
+      await server?.dispose();
     });
 
     it('lists, loads, follows progress, describes and releases', async () => {
@@ -63,7 +102,8 @@ for (const [name, start, skip] of backends) {
       const d = await port.describe('default', 'a1');
       assert.equal(d.bytesPerRow, 8 + 16 * 4);
       assert.equal(await port.rowCount('default', 'a1'), 100);
-      await port.segmentMemory('default', 'a1'); // may be undefined (Lite: unimplemented; 2.3: zero), never throws
+      // Lite does not implement GetQuerySegmentInfo; 2.3.5 reports mem_size 0: "unknown" on both, never 0 bytes, never a throw.
+      assert.equal(await port.segmentMemory('default', 'a1'), undefined);
       await port.release({ database: 'default', collection: 'a1' });
       assert.deepEqual((await port.listLoaded('default')).filter((c) => (c.loadedPercent ?? 0) > 0), []);
     });
@@ -71,6 +111,35 @@ for (const [name, start, skip] of backends) {
     it('classifies a missing collection and a missing database as notFound', async () => {
       await rejectsWith(port.release({ database: 'default', collection: 'nope' }), 'CollectionNotFound', 'notFound');
       await rejectsWith(port.listCollections('no_such_db'), 'DatabaseNotFound', 'notFound');
+    });
+
+    it('a missing index is terminal: IndexNotFound', async (t) => {
+      if (backend.missingIndex !== true) {
+        t.skip(backend.missingIndex);
+        return;
+      }
+      await seed(server.address, 'unindexed', { credentials: server.credentials, index: false });
+      await rejectsWith(load('unindexed'), 'IndexNotFound', 'terminal');
+    });
+
+    it('wrong credentials are terminal: AuthenticationFailed', async (t) => {
+      if (backend.auth !== true) {
+        t.skip(backend.auth);
+        return;
+      }
+      const bad = createSdkPort({ address: server.address, tls: false, timeoutMs: 10_000, username: 'root', password: 'adapter-wrong-password' });
+      try {
+        await rejectsWith(bad.listCollections('default'), 'AuthenticationFailed', 'terminal');
+      } finally {
+        await bad.close();
+      }
+    });
+
+    // Last: it stops the server.
+    it('a dead server is MilvusUnavailable (refused at once), not a timeout', async () => {
+      await port.listCollections('default');
+      await server.down();
+      await rejectsWith(port.listCollections('default'), 'MilvusUnavailable', 'retryable');
     });
   });
 }
