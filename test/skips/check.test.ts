@@ -15,7 +15,7 @@ const allowed: AllowedSkips = {
 
 function run(over: Partial<RunRecord> = {}): RunRecord {
   return {
-    skips: [{ file: 'test/lite.test.ts', test: 'contract > partitions', message: 'Milvus Lite has no partition loads (UNIMPLEMENTED)' }],
+    skips: [{ file: 'test/lite.test.ts', test: 'partitions', path: 'contract > partitions', message: 'Milvus Lite has no partition loads (UNIMPLEMENTED)' }],
     passedPerFile: new Map([
       ['test/lite.test.ts', 5],
       ['test/standalone.test.ts', 9],
@@ -27,7 +27,7 @@ function run(over: Partial<RunRecord> = {}): RunRecord {
 
 const standaloneOff = (): RunRecord =>
   run({
-    skips: [...run().skips, { file: 'test/standalone.test.ts', test: 'standalone contract', message: 'MLO_MILVUS_STANDALONE=0 turns the Milvus standalone tier off' }],
+    skips: [...run().skips, { file: 'test/standalone.test.ts', test: 'standalone contract', path: 'standalone contract', message: 'MLO_MILVUS_STANDALONE=0 turns the Milvus standalone tier off' }],
     passedPerFile: new Map([['test/lite.test.ts', 5]]),
   });
 
@@ -39,7 +39,7 @@ describe('declared skips', () => {
   });
 
   it('fails on a skip that is not declared, or declared with another reason', () => {
-    const other = run({ skips: [{ file: 'test/lite.test.ts', test: 'contract > partitions', message: 'Milvus Lite could not be installed' }] });
+    const other = run({ skips: [{ file: 'test/lite.test.ts', test: 'partitions', path: 'contract > partitions', message: 'Milvus Lite could not be installed' }] });
     const v = checkRun(allowed, other, {});
     assert.equal(v.ok, false);
     assert.match(v.report, /undeclared skip: test\/lite\.test\.ts: "contract > partitions"/);

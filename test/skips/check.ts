@@ -2,8 +2,9 @@
 // (check.test.ts). reporter.ts feeds them what a run did.
 
 export interface AllowedSkip {
+  /** The file that defines the test (a shared suite is defined once for several test files). */
   readonly file: string;
-  /** The full name: enclosing suites and the test, joined by " > ". */
+  /** The full name, enclosing suites and the test joined by " > "; the part after the last " > " must match. */
   readonly test: string;
   /** Text the skip message must contain. */
   readonly reason: string;
@@ -24,16 +25,23 @@ export interface AllowedSkips {
 }
 
 export interface SkipSeen {
+  /** Where the test is defined. */
   readonly file: string;
+  /** The test's (or suite's) own name. */
   readonly test: string;
+  /** Enclosing suites and the name, for messages. */
+  readonly path: string;
   readonly message: string;
 }
 
 export interface RunRecord {
   readonly skips: SkipSeen[];
+  /** Per test file that ran (its summary): tests passed. */
   readonly passedPerFile: Map<string, number>;
   readonly filesSeen: Set<string>;
 }
+
+const leaf = (fullName: string): string => fullName.split(' > ').pop() ?? fullName;
 
 export interface Verdict {
   readonly ok: boolean;
@@ -63,12 +71,12 @@ export function checkRun(allowed: AllowedSkips, run: RunRecord, env: Env): Verdi
   const used = new Set<AllowedSkip>();
   let declared = 0;
   for (const s of run.skips) {
-    const entry = allowed.skips.find((a) => a.file === s.file && a.test === s.test && s.message.includes(a.reason) && (a.tier === undefined || (off.has(a.tier) && !ci)));
+    const entry = allowed.skips.find((a) => a.file === s.file && leaf(a.test) === s.test && s.message.includes(a.reason) && (a.tier === undefined || (off.has(a.tier) && !ci)));
     if (entry) {
       used.add(entry);
       declared++;
     } else {
-      problems.push(`undeclared skip: ${s.file}: "${s.test}" (${s.message || 'no reason given'})`);
+      problems.push(`undeclared skip: ${s.file}: "${s.path}" (${s.message || 'no reason given'})`);
     }
   }
   for (const [name, tier] of Object.entries(allowed.tiers)) {
@@ -81,7 +89,8 @@ export function checkRun(allowed: AllowedSkips, run: RunRecord, env: Env): Verdi
       if ((run.passedPerFile.get(f) ?? 0) === 0) problems.push(`tier ${name}: ${f} ran but passed no test (the tier vanished into skips or failures)`);
     }
   }
-  const stale = allowed.skips.filter((a) => a.tier === undefined && run.filesSeen.has(a.file) && !used.has(a));
+  const definedIn = new Set(run.skips.map((x) => x.file));
+  const stale = allowed.skips.filter((a) => a.tier === undefined && (run.filesSeen.has(a.file) || definedIn.has(a.file)) && !used.has(a));
   for (const a of stale) notes.push(`declared skip did not happen (remove it from test/skips/allowed.json if the test now runs): ${a.file}: "${a.test}"`);
   const lines = [`skip check: ${run.skips.length} skipped, ${declared} of them declared in test/skips/allowed.json${ci ? ' (CI: every tier must run)' : ''}`];
   for (const n of notes) lines.push(`skip check: note: ${n}`);
