@@ -22,7 +22,7 @@ milvusContract({
     loadStateInMissingDatabase: 'error',
     replicaChange: 'Milvus Lite has no replicas (replica_number is ignored)',
     loadFieldsChange: 'ignored',
-    refreshUnloaded: 'accepted',
+    refreshUnloaded: 'loads',
     replicasUnloaded: 'Milvus Lite has no replicas (GetReplicas is UNIMPLEMENTED)',
     auth: 'Milvus Lite has no authentication',
     unimplemented: ['GetQuerySegmentInfo', 'GetPersistentSegmentInfo', 'GetReplicas', 'ListResourceGroups', 'LoadPartitions'],
