@@ -51,7 +51,12 @@ export interface MilvusStartOptions {
   persistent?: boolean;
   /** How long to wait for the first successful ShowCollections. */
   readyTimeoutMs?: number;
+  /** Standalone only: turn on authentication (`common.security.authorizationEnabled`); the user is root / Milvus. */
+  auth?: boolean;
 }
+
+/** The user Milvus creates when authentication is on. */
+export const MILVUS_ROOT = { username: 'root', password: 'Milvus' } as const;
 
 /** Thrown when a kind of Milvus cannot run on this machine; `message` is the reason, fit for `t.skip()`. */
 export class MilvusUnavailableError extends Error {
@@ -110,11 +115,11 @@ function httpOk(port: number, path: string): Promise<boolean> {
 }
 
 /** True once the server answers ShowCollections (list_collections) with a success status. */
-export async function milvusAnswers(address: string): Promise<boolean> {
+export async function milvusAnswers(address: string, credentials?: { username: string; password: string }): Promise<boolean> {
   const port = Number(address.split(':').pop());
   if (!(await tcpOpen(port))) return false;
   // A private subchannel pool: a probe must not inherit (or leave) a long gRPC reconnect backoff.
-  const client = new MilvusClient({ address, timeout: 3000, maxRetries: 0, logLevel: 'error', telemetry: { enabled: false }, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+  const client = new MilvusClient({ address, ...credentials, timeout: 3000, maxRetries: 0, logLevel: 'error', telemetry: { enabled: false }, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
   // The SDK sends Connect from its constructor; while the server starts that fails, unhandled unless caught here.
   client.connectPromise.catch(() => undefined);
   try {
@@ -136,6 +141,8 @@ interface LaunchSpec {
   args: string[];
   env?: NodeJS.ProcessEnv;
   ready?: () => Promise<boolean>;
+  /** Where the server requires them, for the readiness probe. */
+  credentials?: { username: string; password: string };
 }
 
 /** Free on every interface (Milvus listens on all of them). */
@@ -192,7 +199,7 @@ async function startServer(launch: Launch): Promise<MilvusServer> {
       const taken = await takenPorts(spec.ports);
       if (taken.length > 0) throw new PortTakenError(`Milvus ${launch.kind} on ${address}: port ${taken.join(', ')} is taken by another process`);
       const p = spawnManaged(`milvus-${launch.kind}`, spec.command, spec.args, { cwd: dataDir, env: spec.env, logFile: join(dataDir, 'server.log'), persistent: launch.opts.persistent ?? false });
-      const ready = async (): Promise<boolean> => (await milvusAnswers(address)) && (spec.ready === undefined || (await spec.ready()));
+      const ready = async (): Promise<boolean> => (await milvusAnswers(address, spec.credentials)) && (spec.ready === undefined || (await spec.ready()));
       try {
         await waitUntilReady(p, `Milvus ${launch.kind} on ${address}`, ready, launch.opts.readyTimeoutMs ?? launch.readyTimeoutMs, 200);
       } catch (e: unknown) {
@@ -294,7 +301,7 @@ interface StandalonePorts {
   ports: number[];
 }
 
-async function writeStandaloneConfig(serverDir: string, dataDir: string, reuse: boolean): Promise<StandalonePorts> {
+async function writeStandaloneConfig(serverDir: string, dataDir: string, reuse: boolean, auth: boolean): Promise<StandalonePorts> {
   const configDir = join(dataDir, 'configs');
   const saved = join(configDir, 'ports.json');
   // Embedded etcd keeps its peer address in its data: a data directory keeps its ports.
@@ -324,11 +331,13 @@ async function writeStandaloneConfig(serverDir: string, dataDir: string, reuse: 
     .replace(/^( {2}ip:)[ \t]*(#.*)?$/gm, (_, key: string, comment?: string) => `${key} 127.0.0.1${comment ? ` ${comment}` : ''}`)
     // After a crash, a restarted server waits for its old sessions' etcd leases to expire before it reloads collections: 30 s by default.
     .replace(/^( {4}ttl:) 30( # ttl value when session)/m, '$1 10$2');
+  const authYaml = auth ? loopbackYaml.replace(/^( {4}authorizationEnabled:) false/m, '$1 true') : loopbackYaml;
+  if (auth && authYaml === loopbackYaml) throw new Error(`Milvus config template: no "authorizationEnabled: false" under common.security to turn on (${serverDir}/config.yaml.template)`);
   const etcdClient = `http://127.0.0.1:${values.etcd_port ?? ''}`;
   const etcdPeer = `http://127.0.0.1:${etcdPeerPort}`;
   await mkdir(configDir, { recursive: true });
   await mkdir(join(dataDir, 'logs'), { recursive: true });
-  await writeFile(join(configDir, 'milvus.yaml'), loopbackYaml);
+  await writeFile(join(configDir, 'milvus.yaml'), authYaml);
   await writeFile(
     join(configDir, 'embedEtcd.yaml'),
     [`listen-client-urls: ${etcdClient}`, `advertise-client-urls: ${etcdClient}`, `listen-peer-urls: ${etcdPeer}`, `initial-advertise-peer-urls: ${etcdPeer}`, `initial-cluster: default=${etcdPeer}`, ''].join('\n'),
@@ -353,10 +362,11 @@ export async function startMilvusStandalone(opts: MilvusStartOptions = {}): Prom
     // Its graceful shutdown hangs after the proxy has stopped; the package's own launcher kills it after 1 s.
     stopGraceMs: 3000,
     async prepare(dataDir, attempt) {
-      const { proxyPort, metricsPort, configDir, ports } = await writeStandaloneConfig(serverDir, dataDir, attempt === 0);
+      const { proxyPort, metricsPort, configDir, ports } = await writeStandaloneConfig(serverDir, dataDir, attempt === 0, opts.auth === true);
       return {
         port: proxyPort,
         ports,
+        ...(opts.auth === true ? { credentials: { ...MILVUS_ROOT } } : {}),
         command: bin,
         args: ['run', 'standalone'],
         env: {

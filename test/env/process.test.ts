@@ -9,26 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { processAlive, spawnManaged } from './process.ts';
+import { until } from './wait.ts';
 
 const processUrl = new URL('./process.ts', import.meta.url).href;
 
-async function goneWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (!processAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !processAlive(pid);
+/** Waits until the process is gone; false when it is still there after a generous deadline. */
+async function gone(pid: number): Promise<boolean> {
+  return until(`pid ${pid} gone`, async () => !processAlive(pid), 20_000, 50).then(
+    () => true,
+    () => false,
+  );
 }
 
-describe('managed processes', { timeout: 30_000 }, () => {
+describe('managed processes', { timeout: 120_000 }, () => {
   it('stop() ends the process group and is safe to call twice', async () => {
     const p = spawnManaged('sleeper', 'sh', ['-c', 'sleep 300 & sleep 300; wait']);
     assert.ok(p.isRunning());
     await p.stop(2000);
     await p.stop(2000);
     assert.equal(p.isRunning(), false);
-    assert.ok(await goneWithin(p.pid, 1000));
+    assert.ok(await gone(p.pid));
   });
 
   it('a SIGKILLed test process does not leave its servers behind', async () => {
@@ -42,7 +42,7 @@ setInterval(() => {}, 1000);`;
     assert.ok(pid > 0 && processAlive(pid), `the child printed ${line.toString()}`);
     parent.kill('SIGKILL');
     await once(parent, 'exit');
-    assert.ok(await goneWithin(pid, 5000), `sleep (pid ${pid}) outlived its SIGKILLed parent`);
+    assert.ok(await gone(pid), `sleep (pid ${pid}) outlived its SIGKILLed parent`);
   });
 
   it('a SIGTERMed test process kills its servers, removes their directories and exits 143', async () => {
@@ -59,7 +59,7 @@ setInterval(() => {}, 1000);`;
     parent.kill('SIGTERM');
     const [code] = (await once(parent, 'exit')) as [number | null];
     assert.equal(code, 143);
-    assert.ok(await goneWithin(pid, 1000), `sleep (pid ${pid}) outlived its SIGTERMed parent`);
+    assert.ok(await gone(pid), `sleep (pid ${pid}) outlived its SIGTERMed parent`);
     assert.equal(existsSync(dir), false, `${dir} is removed`);
   });
 });

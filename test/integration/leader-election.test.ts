@@ -1,8 +1,10 @@
 // Leader election on a real apiserver. First the elector alone (two
 // candidates in this process, real Lease objects); then two operator
 // processes against the Milvus simulator, told apart by their own /metrics:
-// only the leader calls Milvus; SIGKILL of the leader hands over within the
-// lease duration; SIGTERM hands over at once (the Lease is given up). A known
+// only the leader calls Milvus; after SIGKILL of the leader the standby takes
+// over only once the lease has run out; SIGTERM gives the Lease up. How long
+// each handover takes is printed as a diagnostic, not asserted (timings
+// belong to `npm run bench`). A known
 // credentials token must never show up in logs, events, status or metrics.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -53,6 +55,15 @@ describe('leader election', { timeout: 400_000 }, () => {
     await Promise.all([sim?.stop(), kube?.stop()]);
   });
 
+  interface LeaseView {
+    spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  }
+  const readLease = async (name: string): Promise<LeaseView> => {
+    const r = await kube.kubectl(['get', 'lease', name, '-n', 'system', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as LeaseView;
+  };
+
   const httpFor = (): KubeHttp => {
     const kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfigPath);
@@ -61,9 +72,17 @@ describe('leader election', { timeout: 400_000 }, () => {
 
   it('elects exactly one candidate, hands over on stop, and a leader whose Lease is taken stops at once', async () => {
     const state = { a: 0, b: 0, lostA: '', lostB: '' };
-    const mk = (id: 'a' | 'b') =>
-      new LeaderElector({
-        http: httpFor(),
+    // Lease reads per candidate: proof that a standby has looked (and was refused), without sleeping.
+    const reads = { a: 0, b: 0 };
+    const mk = (id: 'a' | 'b') => {
+      const http = httpFor();
+      const call = http.call.bind(http);
+      http.call = ((...args: Parameters<KubeHttp['call']>) => {
+        if (args[0] === 'GET') reads[id]++;
+        return call(...args);
+      });
+      return new LeaderElector({
+        http,
         namespace: 'system',
         name: 'unit',
         identity: id,
@@ -74,31 +93,46 @@ describe('leader election', { timeout: 400_000 }, () => {
         onStartedLeading: () => state[id]++,
         onStoppedLeading: (why) => (id === 'a' ? (state.lostA = why) : (state.lostB = why)),
       });
+    };
     const a = mk('a');
     const b = mk('b');
     a.start();
     b.start();
     await until('one leader', async () => a.isLeader() || b.isLeader(), 20_000, 50);
-    await new Promise((r) => setTimeout(r, 1500));
+    const standbyId = a.isLeader() ? 'b' : 'a';
+    // The standby tries again every retry period: after three more reads it has been refused three times.
+    const readsThen = reads[standbyId];
+    let bothLed = false;
+    await until('the standby has read the Lease three more times', async () => {
+      bothLed ||= a.isLeader() && b.isLeader();
+      return reads[standbyId] >= readsThen + 3;
+    }, 20_000, 20);
+    assert.equal(bothLed, false, 'two candidates led at once');
     assert.equal(Number(a.isLeader()) + Number(b.isLeader()), 1, 'exactly one leads');
+    assert.equal(state.a + state.b, 1, 'leadership started once');
     const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
-    const lease = JSON.parse((await kube.kubectl(['get', 'lease', 'unit', '-n', 'system', '-o', 'json'])).stdout) as { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string } };
+    const lease = await readLease('unit');
     assert.equal(lease.spec.holderIdentity, leader === a ? 'a' : 'b');
     assert.equal(lease.spec.leaseDurationSeconds, 3);
-    assert.match(lease.spec.renewTime, /\.\d{6}Z$/, 'MicroTime with six fractional digits');
+    assert.match(lease.spec.renewTime ?? '', /\.\d{6}Z$/, 'MicroTime with six fractional digits');
 
-    const t0 = Date.now();
+    const readsAtStop = reads[standbyId];
     await leader.stop();
-    await until('standby takes over', async () => standby.isLeader(), 10_000, 20);
-    const handover = Date.now() - t0;
-    assert.ok(handover < 2000, `a released Lease is taken within about one retry period, took ${handover} ms`);
+    // A clean stop gives the Lease up (empty holder), so the standby need not wait out the 3 s lease.
+    const given = await readLease('unit');
+    assert.ok(given.spec.holderIdentity === '' || given.spec.holderIdentity === standbyId, `after a clean stop the Lease is held by ${String(given.spec.holderIdentity)}`);
+    await until('standby takes over', async () => standby.isLeader(), 20_000, 20);
+    assert.equal((await readLease('unit')).spec.holderIdentity, standbyId);
+    // A count, not a time: the standby took the released Lease at its next read (one more may have been in
+    // flight), instead of reading it every retry period until the 3 s lease ran out (about ten reads).
+    assert.ok(reads[standbyId] - readsAtStop <= 2, `the standby read the Lease ${reads[standbyId] - readsAtStop} times before taking a released one`);
     assert.equal(state.lostA + state.lostB, '', 'a clean stop is not reported as lost leadership');
 
     // Someone else writes the Lease (e.g. an operator with the same id in another install).
     const cur = JSON.parse((await kube.kubectl(['get', 'lease', 'unit', '-n', 'system', '-o', 'json'])).stdout) as { spec: Record<string, unknown> };
     const patch = JSON.stringify({ spec: { ...cur.spec, holderIdentity: 'intruder', leaseDurationSeconds: 60 } });
     assert.equal((await kube.kubectl(['patch', 'lease', 'unit', '-n', 'system', '--type=merge', '-p', patch])).code, 0);
-    await until('the old leader notices', async () => !standby.isLeader(), 5_000, 20);
+    await until('the old leader notices', async () => !standby.isLeader(), 20_000, 20);
     assert.match(state.lostA + state.lostB, /taken by another replica/);
     await standby.stop();
   });
@@ -122,7 +156,7 @@ describe('leader election', { timeout: 400_000 }, () => {
     return r;
   }
 
-  it('two operator processes: only the leader calls Milvus; SIGKILL hands over within the lease, SIGTERM at once', async (t) => {
+  it('two operator processes: only the leader calls Milvus; after SIGKILL the standby waits out the lease, SIGTERM gives it up', async (t) => {
     await kube.kubectl(['create', 'secret', 'generic', 'milvus-token', '-n', 'ops', `--from-literal=token=${TOKEN}`]);
     await kube.kubectl(['annotate', 'secret', 'milvus-token', '-n', 'ops', `milvusload.io/allowed-endpoints=${sim.address}`]);
     const policy = (state: string) =>
@@ -135,9 +169,9 @@ describe('leader election', { timeout: 400_000 }, () => {
     const [leader, standby] = (await isLeader(one)) ? [one, two] : [two, one];
     assert.equal((await kube.kubectl(['wait', '--for=condition=Ready', 'clp/all', '-n', 'ops', '--timeout=60s'])).code, 0, leader.proc.tail(30));
     const before = await scrape(leader);
-    await new Promise((r) => setTimeout(r, 4500)); // two resyncs
+    // Two more reconciles (resyncs every 2 s): the standby has had as long to act, had it wrongly done so.
+    await until('two more reconciles by the leader', async () => (await scrape(leader)).value('milvus_load_operator_reconcile_total') >= before.value('milvus_load_operator_reconcile_total') + 2, 60_000);
     const after1 = await scrape(leader);
-    assert.ok(after1.value('milvus_load_operator_reconcile_total') > before.value('milvus_load_operator_reconcile_total'), 'reconcile counter moves');
     assert.ok(after1.value('milvus_load_operator_milvus_requests_total', { method: 'listCollections', outcome: 'ok' }) > 0);
     assert.ok(after1.value('milvus_load_operator_milvus_requests_total', { method: 'load', outcome: 'ok' }) >= 20);
     assert.equal(after1.value('milvus_load_operator_collections', { state: 'Loaded' }), 20);
@@ -150,12 +184,16 @@ describe('leader election', { timeout: 400_000 }, () => {
     // SIGKILL: no goodbye; the standby waits out the lease, then acts.
     const killedAt = Date.now();
     await leader.proc.kill();
-    await until('the standby leads after SIGKILL', async () => isLeader(standby), 30_000, 100);
-    const failover = Date.now() - killedAt;
-    t.diagnostic(`failover after SIGKILL: ${failover} ms (lease ${LEASE_S}s)`);
-    // The lease runs from the last renewal before the kill; a standby checks every retry period (1 s, +20% jitter),
-    // and we poll its /metrics: lease + 2 retry periods + 1 s of slack for a loaded machine.
-    assert.ok(failover <= (LEASE_S + 3) * 1000, `took over within the lease duration (+ one retry), took ${failover} ms`);
+    // The dead leader's last renewal: nobody else may hold the Lease until it has expired.
+    const last = await readLease('milvus-load-operator');
+    assert.equal(last.spec.holderIdentity, leader.name);
+    await until('the standby leads after SIGKILL', async () => isLeader(standby), 60_000, 100);
+    t.diagnostic(`failover after SIGKILL: ${Date.now() - killedAt} ms (lease ${LEASE_S}s)`);
+    const took = await readLease('milvus-load-operator');
+    assert.equal(took.spec.holderIdentity, standby.name);
+    assert.equal(took.spec.leaseTransitions, (last.spec.leaseTransitions ?? 0) + 1);
+    // Order, not time: the standby acquired only after the lease had run out (no two leaders).
+    assert.ok(Date.parse(took.spec.acquireTime ?? '') >= Date.parse(last.spec.renewTime ?? '') + LEASE_S * 1000, `acquired at ${String(took.spec.acquireTime)}, before the lease renewed at ${String(last.spec.renewTime)} had expired`);
     assert.equal((await kube.kubectl(['apply', '-f', '-'], { input: policy('Released') })).code, 0);
     await until('the new leader releases', async () => sim.state.loadState(sim.state.collection('default', 'c0')) === 'LoadStateNotLoad', 30_000);
     assert.ok((await milvusCalls(standby)) > 0, 'the new leader calls Milvus');
@@ -165,11 +203,12 @@ describe('leader election', { timeout: 400_000 }, () => {
     assert.equal(await isLeader(three), false);
     const termAt = Date.now();
     process.kill(standby.proc.pid, 'SIGTERM');
-    await until('replica-3 leads after SIGTERM', async () => isLeader(three), 30_000, 100);
-    const handover = Date.now() - termAt;
-    t.diagnostic(`handover after SIGTERM: ${handover} ms`);
-    assert.ok(handover < LEASE_S * 1000, `SIGTERM handover is faster than the lease (${handover} ms)`);
     assert.equal(await standby.proc.exited, 0, 'SIGTERM is a clean exit');
+    const released = await readLease('milvus-load-operator');
+    assert.ok(released.spec.holderIdentity === '' || released.spec.holderIdentity === 'replica-3', `after SIGTERM the Lease is held by ${String(released.spec.holderIdentity)}`);
+    await until('replica-3 leads after SIGTERM', async () => isLeader(three), 60_000, 100);
+    t.diagnostic(`handover after SIGTERM: ${Date.now() - termAt} ms`);
+    assert.equal((await readLease('milvus-load-operator')).spec.holderIdentity, 'replica-3');
     assert.match(await readFile(standby.logFile, 'utf8'), /gave up the leader election Lease/);
     // Every line of every log is JSON with a level.
     for (const r of replicas) {

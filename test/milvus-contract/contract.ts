@@ -35,7 +35,9 @@
 //   excess pings" to stderr, then pings less often. Harmless noise.
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
-import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { classifyStatus } from '../../src/milvus/errors.ts';
+import { clientFor, createCollection, DIM, isSuccess, ok, outcome, refused, ROWS, sleep, statusOf, waitForState, type Credentials } from './sdk.ts';
 
 /** `true`: the backend has it and the test runs. A string: why it does not (the skip reason). */
 export type Feature = true | string;
@@ -43,9 +45,15 @@ export type Feature = true | string;
 export interface ContractServer {
   /** host:port, as the SDK's `address` takes it. */
   readonly address: string;
+  /** The root user, where the server requires authentication (`features.auth`). */
+  readonly credentials?: Credentials;
   stop(): Promise<void>;
-  /** Stop and start again on the same address and data (for the restart test). */
-  restart?(): Promise<void>;
+  /** Stop the server, keeping address and data (for the dead-server and restart tests). */
+  readonly down?: () => Promise<void>;
+  /** Start it again after `down` on the same address and data. */
+  readonly up?: () => Promise<void>;
+  /** Set the number of query nodes (the simulator only; real servers here have one). */
+  readonly setQueryNodes?: (n: number) => void;
 }
 
 export interface ContractFeatures {
@@ -67,7 +75,39 @@ export interface ContractFeatures {
   readonly loadRequiresIndex?: Feature;
   /** What a restart does to a loaded collection: it comes back `Loaded` (Milvus reloads it) or `NotLoad`. A string without either word is a skip reason. Default: skipped. */
   readonly afterRestart?: 'Loaded' | 'NotLoad' | (string & {});
+
+  // Where the backends differ, each declares what it does; the suite asserts exactly that.
+  /** ShowCollections type All carries load percentages (`with`), or only names (`without`: the operator must ask InMemory too). */
+  readonly listingPercentages: 'with' | 'without';
+  /** GetLoadingProgress of a released collection: refused with code 101 "collection not loaded" (`notLoaded101`), or 0% (`zero`). */
+  readonly progressAfterRelease: 'notLoaded101' | 'zero';
+  /** GetLoadState of a collection in a database that does not exist: LoadStateNotExist, or an error status. */
+  readonly loadStateInMissingDatabase: 'NotExist' | 'error';
+  /** LoadCollection with another replica number for a loaded collection: `applied` (2.4.13+), `refused` (ReconfigureRefused), or a skip reason. */
+  readonly replicaChange: 'applied' | 'refused' | (string & {});
+  /** LoadCollection with other `load_fields` for a loaded collection: `refused` (ReconfigureRefused, 2.4+), or `ignored` (the option is not known). */
+  readonly loadFieldsChange: 'refused' | 'ignored';
+  /** A refresh load (`refresh: true`) of a collection that is not loaded: `refused` (it stays NotLoad), or `loads` (accepted as a plain load). */
+  readonly refreshUnloaded: 'refused' | 'loads';
+  /** GetReplicas of a collection that is not loaded: an error status (`error`), an empty list (`empty`), or a skip reason. */
+  readonly replicasUnloaded: 'error' | 'empty' | (string & {});
+  /** Calls without or with wrong credentials fail with gRPC UNAUTHENTICATED (16). The server then needs `credentials`. */
+  readonly auth: Feature;
+  /** SDK methods (keys of UNIMPLEMENTED_CALLS) this backend answers with gRPC UNIMPLEMENTED. */
+  readonly unimplemented: readonly UnimplementedCall[];
 }
+
+/** Calls that some backend does not implement, as the contract makes them. */
+const UNIMPLEMENTED_CALLS = {
+  GetQuerySegmentInfo: (c: MilvusClient) => c.getQuerySegmentInfo({ collectionName: 'contract_main' }),
+  GetPersistentSegmentInfo: (c: MilvusClient) => c.getPersistentSegmentInfo({ collectionName: 'contract_main' }),
+  GetReplicas: (c: MilvusClient) => c.getReplicas({ collectionID: '1' }),
+  ListResourceGroups: (c: MilvusClient) => c.listResourceGroups(),
+  LoadPartitions: (c: MilvusClient) => c.loadPartitions({ collection_name: 'contract_main', partition_names: ['_default'] }),
+  DescribeDatabase: (c: MilvusClient) => c.describeDatabase({ db_name: 'default' }),
+} as const;
+
+export type UnimplementedCall = keyof typeof UNIMPLEMENTED_CALLS;
 
 export interface ContractBackend {
   readonly name: string;
@@ -75,84 +115,9 @@ export interface ContractBackend {
   readonly features: ContractFeatures;
 }
 
-interface Status {
-  code?: number;
-  error_code?: string | number;
-  reason?: string;
-}
-
-export function statusOf(reply: unknown): Status | undefined {
-  if (typeof reply !== 'object' || reply === null) return undefined;
-  const r = reply as { status?: Status } & Status;
-  if (r.status) return r.status;
-  if ('error_code' in r || 'code' in r) return r;
-  return undefined;
-}
-
-export function isSuccess(reply: unknown): boolean {
-  const s = statusOf(reply);
-  return s !== undefined && (s.code ?? 0) === 0 && (s.error_code === 'Success' || s.error_code === 0 || s.error_code === undefined);
-}
-
-function ok(reply: unknown, what: string): void {
-  assert.ok(isSuccess(reply), `${what} failed: ${JSON.stringify(statusOf(reply) ?? reply)}`);
-}
-
-function refused(reply: unknown, what: string, reason?: RegExp): void {
-  assert.ok(!isSuccess(reply), `${what} should be refused, but succeeded`);
-  if (reason) assert.match(String(statusOf(reply)?.reason), reason, `${what}: reason`);
-}
-
-const DIM = 8;
-const ROWS = 200;
-const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-
-function clientFor(address: string): MilvusClient {
-  // A private subchannel pool and short reconnect backoff, so the client comes back soon after a restart.
-  const c = new MilvusClient({
-    address,
-    timeout: 30_000,
-    telemetry: { enabled: false },
-    logLevel: 'error',
-    channelOptions: { 'grpc.use_local_subchannel_pool': 1, 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 1000 },
-  });
-  c.connectPromise.catch(() => undefined);
-  return c;
-}
-
-async function createCollection(c: MilvusClient, name: string, opts: { db?: string; rows?: number; index?: boolean } = {}): Promise<void> {
-  const dbArg = opts.db ? { db_name: opts.db } : {};
-  ok(
-    await c.createCollection({
-      ...dbArg,
-      collection_name: name,
-      fields: [
-        { name: 'id', data_type: DataType.Int64, is_primary_key: true },
-        { name: 'vec', data_type: DataType.FloatVector, dim: DIM },
-        { name: 'title', data_type: DataType.VarChar, max_length: 64 },
-      ],
-    }),
-    `createCollection ${name}`,
-  );
-  const rows = opts.rows ?? 0;
-  if (rows > 0) {
-    ok(await c.insert({ ...dbArg, collection_name: name, data: Array.from({ length: rows }, (_, i) => ({ id: i, vec: Array(DIM).fill(i / rows), title: `t${i}` })) }), 'insert');
-    ok(await c.flushSync({ ...dbArg, collection_names: [name] }), 'flush');
-  }
-  if (opts.index ?? true) ok(await c.createIndex({ ...dbArg, collection_name: name, field_name: 'vec', index_type: 'FLAT', metric_type: 'L2' }), 'createIndex');
-}
-
-async function waitForState(c: MilvusClient, name: string, want: string, db?: string, timeoutMs = 120_000): Promise<string[]> {
-  const seen: string[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await c.getLoadState({ collection_name: name, ...(db ? { db_name: db } : {}) });
-    ok(r, 'getLoadState');
-    if (seen[seen.length - 1] !== r.state) seen.push(String(r.state));
-    if (String(r.state) === want) return seen;
-    if (Date.now() > deadline) throw new Error(`${name} did not reach ${want}; states seen: ${seen.join(' -> ')}`);
-    await sleep(50);
-  }
+/** How the operator classifies a refusal (src/milvus/errors.ts): what it tells the user rests on it. */
+function reasonOf(s: ReturnType<typeof statusOf>): string {
+  return classifyStatus('load', s ?? {}).reason;
 }
 
 /** A skip with the backend's reason; `undefined` (not declared) counts as having the feature. */
@@ -167,9 +132,11 @@ export function milvusContract(backend: ContractBackend): void {
   describe(`Milvus contract: ${backend.name}`, { timeout: 600_000 }, () => {
     let server: ContractServer;
     let c: MilvusClient;
+    /** What the first load looked like, for the asynchronous-load check. */
+    let loadTrace: { seen: string[]; progress: number[] } | undefined;
     before(async () => {
       server = await backend.start();
-      c = clientFor(server.address);
+      c = clientFor(server.address, server.credentials);
       await createCollection(c, 'contract_main', { rows: ROWS });
     });
     after(async () => {
@@ -177,7 +144,7 @@ export function milvusContract(backend: ContractBackend): void {
       await server?.stop();
     });
 
-    it('loads asynchronously and reports state and progress', async (t) => {
+    it('loads on request and reports state and progress; progress never goes back', async (t) => {
       // Milvus Lite loads a collection as soon as it is indexed; start from released.
       ok(await c.releaseCollection({ collection_name: 'contract_main' }), 'releaseCollection');
       await waitForState(c, 'contract_main', 'LoadStateNotLoad');
@@ -205,7 +172,16 @@ export function milvusContract(backend: ContractBackend): void {
         `states: ${seen.join(' -> ')}`,
       );
       t.diagnostic(`states ${seen.join(' -> ')}, progress ${[...new Set(progress)].join(', ')}`);
-      if (f.asyncLoad !== true) t.diagnostic(`loading is not observably asynchronous: ${f.asyncLoad}`);
+      loadTrace = { seen, progress };
+    });
+
+    it('loads asynchronously: the load returns while the collection is still Loading', (t) => {
+      if (lacks(t, f.asyncLoad)) return;
+      assert.ok(loadTrace, 'the load test above did not run');
+      assert.ok(
+        loadTrace.seen.includes('LoadStateLoading') || loadTrace.progress.some((p) => p < 100),
+        `declared asynchronous, but the load was complete at the first look: states ${loadTrace.seen.join(' -> ')}, progress ${loadTrace.progress.join(', ')}`,
+      );
     });
 
     it('lists loaded collections with their load percentage', async () => {
@@ -216,7 +192,11 @@ export function milvusContract(backend: ContractBackend): void {
       assert.equal(Number(entry.loadedPercentage), 100);
       const all = await c.showCollections();
       ok(all, 'showCollections(All)');
-      assert.ok(all.data.some((d) => d.name === 'contract_main'));
+      const listed = all.data.find((d) => d.name === 'contract_main');
+      assert.ok(listed, 'the collection is listed');
+      // The operator's observation path depends on it: without percentages it asks InMemory as well.
+      if (f.listingPercentages === 'with') assert.equal(Number(listed.loadedPercentage), 100, 'ShowCollections(All) carries the load percentage');
+      else assert.ok([undefined, ''].includes(listed.loadedPercentage), `ShowCollections(All) carries a percentage: ${JSON.stringify(listed)}`);
     });
 
     it('describes the schema and counts rows (for memory estimates)', async () => {
@@ -233,12 +213,8 @@ export function milvusContract(backend: ContractBackend): void {
     });
 
     it('reports the memory of loaded segments', async (t) => {
+      if (lacks(t, f.segmentInfo)) return;
       const r = await c.getQuerySegmentInfo({ collectionName: 'contract_main' });
-      if (f.segmentInfo !== true) {
-        assert.equal(statusOf(r), undefined, 'an unimplemented RPC reaches the caller as a reply without status');
-        t.skip(f.segmentInfo);
-        return;
-      }
       ok(r, 'getQuerySegmentInfo');
       // It lists the segments the query nodes hold; right after a load they may still be arriving.
       let infos = r.infos;
@@ -249,7 +225,7 @@ export function milvusContract(backend: ContractBackend): void {
       assert.equal(infos.reduce((sum, s) => sum + Number(s.num_rows), 0), ROWS);
       const mem = infos.reduce((sum, s) => sum + Number(s.mem_size), 0);
       if (f.segmentMemSize === true) assert.ok(mem > 0, 'loaded segments have a memory size');
-      else t.diagnostic(`mem_size not checked: ${f.segmentMemSize}`);
+      else assert.equal(mem, 0, `declared without mem_size (${f.segmentMemSize}), but it reports ${mem}`);
     });
 
     it('refreshes a loaded collection and keeps it loaded', async () => {
@@ -258,12 +234,9 @@ export function milvusContract(backend: ContractBackend): void {
     });
 
     it('lists the replicas of a loaded collection', async (t) => {
+      if (lacks(t, f.replicas)) return;
       const id = (await c.describeCollection({ collection_name: 'contract_main' })).collectionID;
       const r = await c.getReplicas({ collectionID: id });
-      if (lacks(t, f.replicas)) {
-        assert.ok(!isSuccess(r), 'a backend without replicas does not claim any');
-        return;
-      }
       ok(r, 'getReplicas');
       assert.ok(r.replicas.length >= 1, 'a loaded collection has a replica');
       for (const replica of r.replicas) assert.ok(replica.resource_group_name, 'each replica names its resource group');
@@ -272,15 +245,16 @@ export function milvusContract(backend: ContractBackend): void {
     it('refuses a load asking for more replicas than there are query nodes', async (t) => {
       if (lacks(t, f.replicas)) return;
       await createCollection(c, 'contract_replicas');
-      refused(await c.loadCollectionAsync({ collection_name: 'contract_replicas', replica_number: 1000 }), 'load with 1000 replicas');
+      const r = await c.loadCollectionAsync({ collection_name: 'contract_replicas', replica_number: 1000 });
+      refused(r, 'load with 1000 replicas');
+      // The operator tells the user to add query nodes on this text.
+      const s = statusOf(r);
+      assert.equal(reasonOf(s), 'NotEnoughQueryNodes', `reason: ${String(s?.reason)}`);
       await waitForState(c, 'contract_replicas', 'LoadStateNotLoad', undefined, 5000);
     });
 
     it('has the default resource group and refuses a load naming a missing one', async (t) => {
-      if (lacks(t, f.resourceGroups)) {
-        assert.equal(statusOf(await c.listResourceGroups()), undefined, 'an unimplemented RPC reaches the caller as a reply without status');
-        return;
-      }
+      if (lacks(t, f.resourceGroups)) return;
       const groups = await c.listResourceGroups();
       ok(groups, 'listResourceGroups');
       assert.ok(groups.resource_groups.includes('__default_resource_group'), `groups: ${groups.resource_groups.join(', ')}`);
@@ -292,7 +266,11 @@ export function milvusContract(backend: ContractBackend): void {
     it('refuses to load a collection without an index', async (t) => {
       if (lacks(t, f.loadRequiresIndex)) return;
       await createCollection(c, 'contract_no_index', { index: false });
-      refused(await c.loadCollectionAsync({ collection_name: 'contract_no_index' }), 'load without an index', /index/i);
+      const r = await c.loadCollectionAsync({ collection_name: 'contract_no_index' });
+      refused(r, 'load without an index', /index/i);
+      assert.equal(statusOf(r)?.code, 700, 'IndexNotExist is code 700');
+      const s = statusOf(r);
+      assert.equal(reasonOf(s), 'IndexNotFound');
       await waitForState(c, 'contract_no_index', 'LoadStateNotLoad', undefined, 5000);
     });
 
@@ -309,6 +287,30 @@ export function milvusContract(backend: ContractBackend): void {
       ok(mem, 'showCollections(InMemory)');
       const entry = mem.data.find((d) => d.name === 'contract_main');
       assert.ok(entry === undefined || Number(entry.loadedPercentage) === 0, `released but listed as ${String(entry?.loadedPercentage)}%`);
+      // probeAbandonedLoads tells "never loaded / released" from "loading" by this answer.
+      const p = await c.getLoadingProgress({ collection_name: 'contract_main' });
+      if (f.progressAfterRelease === 'notLoaded101') {
+        refused(p, 'GetLoadingProgress of a released collection', /not loaded/);
+        assert.equal(statusOf(p)?.code, 101, 'CollectionNotLoaded is code 101');
+      } else {
+        ok(p, 'GetLoadingProgress of a released collection');
+        assert.equal(Number(p.progress), 0);
+      }
+    });
+
+    it('releases a collection that is not loaded: success, not an error', async () => {
+      await waitForState(c, 'contract_main', 'LoadStateNotLoad');
+      ok(await c.releaseCollection({ collection_name: 'contract_main' }), 'release of a released collection');
+    });
+
+    it('answers GetLoadState in a database that does not exist as declared', async () => {
+      const r = await c.getLoadState({ db_name: 'contract_no_such_db', collection_name: 'contract_main' });
+      if (f.loadStateInMissingDatabase === 'NotExist') {
+        ok(r, 'getLoadState in a missing database');
+        assert.equal(r.state, 'LoadStateNotExist');
+      } else {
+        refused(r, 'getLoadState in a missing database');
+      }
     });
 
     it('answers for a collection that does not exist', async () => {
@@ -368,7 +370,105 @@ export function milvusContract(backend: ContractBackend): void {
       await waitForState(c, 'contract_main', 'LoadStateNotLoad');
     });
 
-    it('keeps collections across a restart; loads come back as declared', async (t) => {
+    it('changes the replica number of a loaded collection as declared, never releasing it', async (t) => {
+      if (f.replicaChange !== 'applied' && f.replicaChange !== 'refused') {
+        t.skip(f.replicaChange);
+        return;
+      }
+      await createCollection(c, 'contract_reconf', { rows: 10 });
+      ok(await c.loadCollectionAsync({ collection_name: 'contract_reconf' }), 'load');
+      await waitForState(c, 'contract_reconf', 'LoadStateLoaded');
+      const id = (await c.describeCollection({ collection_name: 'contract_reconf' })).collectionID;
+      if (f.replicaChange === 'applied') {
+        assert.ok(server.setQueryNodes, 'declared applied: the backend must offer two query nodes');
+        server.setQueryNodes(2);
+        ok(await c.loadCollectionAsync({ collection_name: 'contract_reconf', replica_number: 2 }), 'load with 2 replicas');
+        for (const deadline = Date.now() + 60_000; ; await sleep(50)) {
+          const r = await c.getReplicas({ collectionID: id });
+          if (isSuccess(r) && r.replicas.length === 2) break;
+          assert.ok(Date.now() < deadline, `still ${JSON.stringify(r.replicas)}`);
+        }
+      } else {
+        const r = await c.loadCollectionAsync({ collection_name: 'contract_reconf', replica_number: 2 });
+        refused(r, 'another replica number for a loaded collection', /replica/);
+        assert.equal(reasonOf(statusOf(r)), 'ReconfigureRefused', `reason: ${String(statusOf(r)?.reason)}`);
+      }
+      await waitForState(c, 'contract_reconf', 'LoadStateLoaded');
+      ok(await c.releaseCollection({ collection_name: 'contract_reconf' }), 'release');
+    });
+
+    it('handles other load_fields for a loaded collection as declared', async () => {
+      await createCollection(c, 'contract_fields', { rows: 10 });
+      ok(await c.loadCollectionAsync({ collection_name: 'contract_fields', load_fields: ['id', 'vec', 'title'] }), 'load with all fields');
+      await waitForState(c, 'contract_fields', 'LoadStateLoaded');
+      const r = await c.loadCollectionAsync({ collection_name: 'contract_fields', load_fields: ['id', 'vec'] });
+      if (f.loadFieldsChange === 'refused') {
+        refused(r, 'other load_fields for a loaded collection', /load field list/);
+        assert.equal(reasonOf(statusOf(r)), 'ReconfigureRefused');
+      } else {
+        ok(r, 'other load_fields (ignored)');
+      }
+      await waitForState(c, 'contract_fields', 'LoadStateLoaded');
+      ok(await c.releaseCollection({ collection_name: 'contract_fields' }), 'release');
+    });
+
+    it('answers a refresh and GetReplicas of a collection that is not loaded as declared', async (t) => {
+      await createCollection(c, 'contract_unloaded', { rows: 10 });
+      ok(await c.releaseCollection({ collection_name: 'contract_unloaded' }), 'release (Milvus Lite loads on index creation)');
+      await waitForState(c, 'contract_unloaded', 'LoadStateNotLoad');
+      const r = await c.refreshLoad({ collection_name: 'contract_unloaded' });
+      if (f.refreshUnloaded === 'refused') {
+        refused(r, 'refresh of a collection that is not loaded', /not (fully )?loaded/);
+        // A refused refresh changes nothing: the operator must load it instead.
+        assert.equal(String((await c.getLoadState({ collection_name: 'contract_unloaded' })).state), 'LoadStateNotLoad');
+      } else {
+        ok(r, 'refresh of a collection that is not loaded');
+        // Accepted as a load: a refresh the operator sends must never reach a collection that should stay released.
+        await waitForState(c, 'contract_unloaded', 'LoadStateLoaded');
+      }
+      if (f.replicasUnloaded !== 'error' && f.replicasUnloaded !== 'empty') {
+        t.diagnostic(`GetReplicas not checked: ${f.replicasUnloaded}`);
+        return;
+      }
+      ok(await c.releaseCollection({ collection_name: 'contract_unloaded' }), 'release');
+      await waitForState(c, 'contract_unloaded', 'LoadStateNotLoad');
+      const id = (await c.describeCollection({ collection_name: 'contract_unloaded' })).collectionID;
+      const rep = await c.getReplicas({ collectionID: id });
+      if (f.replicasUnloaded === 'error') refused(rep, 'GetReplicas of a collection that is not loaded');
+      else {
+        ok(rep, 'GetReplicas of a collection that is not loaded');
+        assert.deepEqual(rep.replicas, []);
+      }
+    });
+
+    it('refuses calls without or with wrong credentials: gRPC UNAUTHENTICATED', async (t) => {
+      if (lacks(t, f.auth)) return;
+      assert.ok(server.credentials, 'declared auth, but the server has no credentials');
+      for (const [what, creds] of [
+        ['no credentials', undefined],
+        ['a wrong password', { username: server.credentials.username, password: 'contract-wrong-password' }],
+      ] as const) {
+        const other = clientFor(server.address, creds, { maxRetries: 0 });
+        try {
+          const r = await outcome(other.getLoadState({ collection_name: 'contract_main' }));
+          assert.ok(!r.ok, `${what}: the call succeeded`);
+          assert.equal(r.code, 16, `${what}: ${r.message}`);
+        } finally {
+          await other.closeConnection();
+        }
+      }
+      ok(await c.getLoadState({ collection_name: 'contract_main' }), 'the right credentials still work');
+    });
+
+    it('answers the RPCs it lacks with UNIMPLEMENTED, which reaches the caller as a reply without status', async () => {
+      assert.ok(f.unimplemented.length > 0, 'declare at least one unimplemented RPC (every backend here has some)');
+      for (const name of f.unimplemented) {
+        const r = await UNIMPLEMENTED_CALLS[name](c);
+        assert.equal(statusOf(r), undefined, `${name}: ${JSON.stringify(r)}`);
+      }
+    });
+
+    it('a stopped server refuses calls (gRPC UNAVAILABLE); after a restart collections are kept, loads come back as declared', async (t) => {
       const expected = f.afterRestart;
       if (expected === undefined) {
         t.skip(`${backend.name} does not declare what a restart does to loads`);
@@ -378,16 +478,25 @@ export function milvusContract(backend: ContractBackend): void {
         t.skip(expected);
         return;
       }
-      if (server.restart === undefined) {
-        t.skip(`${backend.name} cannot be restarted by this test`);
+      if (server.down === undefined || server.up === undefined) {
+        t.skip(`${backend.name} cannot be stopped and started by this test`);
         return;
       }
       ok(await c.loadCollectionAsync({ collection_name: 'contract_main' }), 'loadCollectionAsync');
       await waitForState(c, 'contract_main', 'LoadStateLoaded');
-      await server.restart();
+      await server.down();
+      // The operator reports MilvusUnavailable on exactly this (the SDK's retries would only delay it).
+      const dead = clientFor(server.address, server.credentials, { maxRetries: 0 });
+      try {
+        const r = await outcome(dead.getLoadState({ collection_name: 'contract_main' }));
+        assert.ok(!r.ok && r.code === 14, `a call to a stopped server: ${r.ok ? 'succeeded' : `code ${String(r.code)}: ${r.message}`}`);
+      } finally {
+        await dead.closeConnection();
+      }
+      await server.up();
       // The SDK reconnects on gRPC's backoff; a new client answers at once.
       await c.closeConnection();
-      c = clientFor(server.address);
+      c = clientFor(server.address, server.credentials);
       const names = await c.showCollections();
       ok(names, 'showCollections after restart');
       assert.ok(names.data.some((d) => d.name === 'contract_main'), 'the collection survives a restart');

@@ -1,5 +1,5 @@
 import { it } from 'node:test';
-import { standaloneUnavailableReason, startMilvusStandalone } from '../env/milvus.ts';
+import { MILVUS_ROOT, standaloneUnavailableReason, startMilvusStandalone } from '../env/milvus.ts';
 import { milvusContract } from './contract.ts';
 
 const why = standaloneUnavailableReason();
@@ -9,8 +9,9 @@ if (why !== undefined) {
   milvusContract({
     name: 'Milvus standalone 2.3.5',
     start: async () => {
-      const s = await startMilvusStandalone();
-      return { address: s.address, stop: () => s.dispose(), restart: () => s.restart() };
+      // With authentication on (common.security.authorizationEnabled), as production servers run.
+      const s = await startMilvusStandalone({ auth: true });
+      return { address: s.address, credentials: { ...MILVUS_ROOT }, stop: () => s.dispose(), down: () => s.stop(), up: () => s.restart() };
     },
     features: {
       partitions: true,
@@ -22,6 +23,15 @@ if (why !== undefined) {
       resourceGroups: true,
       loadRequiresIndex: true,
       afterRestart: 'Loaded',
+      listingPercentages: 'without',
+      progressAfterRelease: 'notLoaded101',
+      loadStateInMissingDatabase: 'NotExist',
+      replicaChange: 'refused',
+      loadFieldsChange: 'ignored',
+      refreshUnloaded: 'refused',
+      replicasUnloaded: 'error',
+      auth: true,
+      unimplemented: ['DescribeDatabase'],
     },
   });
 }

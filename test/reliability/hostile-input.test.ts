@@ -19,9 +19,6 @@ import { apply, installCrds, isReady, policy, startOperator, untilPolicy, type O
 
 const NS = 'rel-hostile';
 const MANY = 10_000;
-/** A healthy policy converges in a few seconds here; "not stalled" means well within this. */
-const PROMPT_MS = 20_000;
-
 const condition = (p: PolicyView, type: string): { status: string; reason: string; message: string } | undefined => p.conditions.get(type);
 const failedWith =
   (reason: string) =>
@@ -111,7 +108,7 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     // The binary "token" reaches Milvus, which refuses it.
     const binary = await untilPolicy(kube, { ns: NS, name: 'secret-binary', op }, 'a condition that names the failure', (p) => condition(p, 'Degraded')?.status === 'True' && p.observedGeneration === p.generation, 30_000);
     const reason = condition(binary, 'Ready')?.reason ?? '';
-    assert.ok(['AuthenticationFailed', 'SecretInvalid'].includes(reason), `binary token: reason ${reason}: ${condition(binary, 'Ready')?.message}`);
+    assert.equal(reason, 'AuthenticationFailed', `binary token: ${condition(binary, 'Ready')?.message}`);
     process.stderr.write(`reliability/hostile: binary token -> ${reason}: ${condition(binary, 'Ready')?.message}\n`);
     const all = (await kube.kubectl(['get', 'clp,events', '-n', NS, '-o', 'yaml'])).stdout + (await op.logLines()).map((l) => JSON.stringify(l)).join('\n');
     assert.ok(!all.includes('right-token'), 'a token appeared in a status, an event or a log line');
@@ -123,8 +120,15 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     await apply(kube, nsPolicy('everything', big, '  selector: { patterns: ["c_*"] }') + nsPolicy('neighbour', big, '  selector: { names: [neighbour] }'));
     const p = await untilPolicy(kube, { ns: NS, name: 'everything', op }, `all ${MANY} loaded`, (x) => isReady(x) && x.summary?.loaded === MANY, 240_000);
     const ms = Date.now() - t0;
-    // The same reconcile reports both (one after the other): the neighbour on the same instance is not held back further.
-    await untilPolicy(kube, { ns: NS, name: 'neighbour', op }, 'Ready with the big one', isReady, 5_000);
+    // The neighbour on the same instance is not held back behind the big one: a count, not a time. It is
+    // Ready at most one reconcile of the instance after the big one was seen Ready (one more for the
+    // time between our reads and the operator's passes).
+    const passes = async (): Promise<number> => (await op.logLines()).filter((l) => l.msg === 'reconciled' && l.instance === big.address).length;
+    const passesAtBigReady = await passes();
+    assert.ok(passesAtBigReady > 0, 'no reconcile counted: the debug log line "reconciled" is missing, so this test counts nothing');
+    await untilPolicy(kube, { ns: NS, name: 'neighbour', op }, 'Ready', isReady, 60_000);
+    const later = (await passes()) - passesAtBigReady;
+    assert.ok(later <= 2, `the neighbour was Ready only ${later} reconciles of the instance after the big policy`);
     assert.equal(p.summary?.matched, MANY);
     assert.ok(p.collections.length <= 100, `${p.collections.length} collections listed in status`);
     assert.equal(p.collectionsOmitted, MANY - p.collections.length, 'the rest are counted');
@@ -141,12 +145,19 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     await until('the slow Milvus got a call', async () => slow.totalCalls() > 0, 30_000);
     const t0 = Date.now();
     await apply(kube, nsPolicy('elsewhere', other, '  selector: { names: [elsewhere] }'));
-    await untilPolicy(kube, { ns: NS, name: 'elsewhere', op }, 'Ready while the slow Milvus holds a call', isReady, PROMPT_MS);
+    // Order, not time: each converges while the first 30 s call is still in flight, before the slow policy reports its timeout.
+    const notTimedOutYet = async (what: string): Promise<void> => {
+      const sluggish = await untilPolicy(kube, { ns: NS, name: 'sluggish', op }, 'read', () => true, 30_000);
+      assert.notEqual(condition(sluggish, 'Degraded')?.reason, 'MilvusTimeout', `${what} waited behind the slow Milvus's call`);
+    };
+    await untilPolicy(kube, { ns: NS, name: 'elsewhere', op }, 'Ready while the slow Milvus holds a call', isReady, 90_000);
     const promptMs = Date.now() - t0;
+    await notTimedOutYet('a policy on another instance');
     // And a policy on an instance that is already known keeps converging too.
     main.state.createCollection('default', 'later', { rows: 10 });
     await apply(kube, nsPolicy('later-main', main, '  selector: { names: [later] }'));
-    await untilPolicy(kube, { ns: NS, name: 'later-main', op }, 'Ready', isReady, PROMPT_MS);
+    await untilPolicy(kube, { ns: NS, name: 'later-main', op }, 'Ready', isReady, 90_000);
+    await notTimedOutYet('a policy on a known instance');
     const timedOut = await untilPolicy(kube, { ns: NS, name: 'sluggish', op }, 'MilvusTimeout', (p) => condition(p, 'Degraded')?.reason === 'MilvusTimeout', 90_000);
     assert.match(condition(timedOut, 'Degraded')?.message ?? '', /timeoutSeconds/, 'the message says which setting to look at');
     assert.equal(condition(timedOut, 'Ready')?.status, 'False');

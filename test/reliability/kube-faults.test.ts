@@ -55,7 +55,9 @@ describe('reliability: apiserver restarts and watch stalls', { timeout: 420_000 
     await kube.restart();
     // The operator is blind (every connection refused); the user edits.
     await apply(kube, spec(['a', 'b']));
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Proof that the operator is trying and failing: three more of its connections refused after the edit.
+    const refused = proxy.refused;
+    await until('three connection attempts refused after the edit', async () => proxy.refused >= refused + 3, 60_000, 50);
     assert.ok(!loaded('b'), 'the operator acted on an edit it could not have seen: the test is not testing a blind operator');
     const t0 = Date.now();
     proxy.restore();
@@ -86,8 +88,19 @@ describe('reliability: apiserver restarts and watch stalls', { timeout: 420_000 
       assert.ok(text, `no answer from ${op.metricsUrl}`);
       return parseExposition(text).value('milvus_load_operator_watch_restarts_total', { resource: 'collectionloadpolicies' });
     };
-    // Healthy watches end by the server's timeout every few seconds, never by the watchdog.
-    await new Promise((r) => setTimeout(r, (WATCH_TIMEOUT_S + 2) * 1000));
+    // Healthy watches end by the server's timeout every few seconds, never by the watchdog. The watchdog
+    // fires after twice the timeout: wait until the apiserver has finished three more policy WATCH requests
+    // (three timeouts of healthy watching, counted by the server itself), then check that it never fired.
+    const watchesDone = async (): Promise<number> => {
+      const r = await kube.kubectl(['get', '--raw', '/metrics']);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('apiserver_request_total{') && l.includes('verb="WATCH"') && l.includes('resource="collectionloadpolicies"'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    const ended = await watchesDone();
+    await until('three policy watches ended by the server-side timeout', async () => (await watchesDone()) >= ended + 3, 90_000, 500);
     assert.equal(await policyStalls(), 0, 'the watchdog fired on a healthy watch');
     // After the restarts above a watch may still sit in its backoff: freeze only once both watches are open
     // (without keep-alive, the watches are the operator's only long-lived connections).
@@ -97,17 +110,16 @@ describe('reliability: apiserver restarts and watch stalls', { timeout: 420_000 
     const t0 = Date.now();
     // The user's edit goes straight to the apiserver; the operator's watch hears nothing.
     await apply(kube, spec(['a', 'b', 'c', 'd'], 'Loaded'));
-    await until('the watchdog notices the policy watch stalled', async () => (await policyStalls()) > 0, (2 * WATCH_TIMEOUT_S + 15) * 1000).catch((e: unknown) => {
+    await until('the watchdog notices the policy watch stalled', async () => (await policyStalls()) > 0, 90_000).catch((e: unknown) => {
       throw new Error(`${(e as Error).message} (${frozen} connections frozen); operator log:\n${op.tail(20)}`);
     });
     const noticed = Date.now() - t0;
     await untilPolicy(kube, { ns: NS, name: 'edited', op }, 'the edit made during the stall (d added) reported', (p) => settled(p) && p.collections.some((c) => c.name === 'd' && c.state === 'Loaded'), 60_000);
     assert.ok(loaded('d'));
     const restartsAfter = await watchRestarts();
-    if (restartsBefore !== undefined && restartsAfter !== undefined) {
-      // The same, as a Prometheus scrape sees it.
-      assert.ok(restartsAfter > restartsBefore, `watch_restarts_total{resource="collectionloadpolicies"} stayed at ${restartsAfter} across a stall`);
-    }
+    // The same, as a Prometheus scrape sees it.
+    assert.ok(restartsBefore !== undefined && restartsAfter !== undefined, 'the operator serves no /metrics');
+    assert.ok(restartsAfter > restartsBefore, `watch_restarts_total{resource="collectionloadpolicies"} stayed at ${restartsAfter} across a stall`);
     process.stderr.write(`reliability/kube-faults: stall noticed ${noticed} ms after the freeze; edit landed ${Date.now() - t0} ms after it\n`);
     assert.ok(op.proc.isRunning());
   });

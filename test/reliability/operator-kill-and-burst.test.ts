@@ -73,8 +73,9 @@ describe('reliability: operator killed mid-load, and a burst of updates', { time
     for (let i = 0; i < 5; i++) await untilPolicy(kube, { ns: NS, name: `busy-${i}`, op }, 'Ready', isReady, 60_000);
     const instance = busy.address;
     const reconciles = async (): Promise<number> => (await op.logLines()).filter((l) => l.msg === 'reconciled' && l.instance === instance).length;
-    // Quiet first: nothing but resyncs.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Quiet first: the start-up reconciles are done once a resync (every 2 s) has come and gone.
+    const startup = await reconciles();
+    await until('a resync after start-up', async () => (await reconciles()) > startup, 60_000);
     const before = await reconciles();
     const showBefore = busy.counters.ShowCollections ?? 0;
     const send = await kubeClient(kube);
@@ -104,8 +105,10 @@ describe('reliability: operator killed mid-load, and a burst of updates', { time
     const spec = (final.raw as { spec: { priority: number; state: string } }).spec;
     assert.deepEqual([spec.priority, spec.state], [1000, 'Released']);
     const settledMs = Date.now() - t0;
-    // Let the tail of the burst drain before counting.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Let the tail of the burst drain before counting: two more reconciles after the settled status was read
+    // (the second started after it); the bound below allows for them.
+    const drained = await reconciles();
+    await until('two reconciles after the burst settled', async () => (await reconciles()) >= drained + 2, 60_000);
     const count = (await reconciles()) - before;
     const shows = (busy.counters.ShowCollections ?? 0) - showBefore;
     process.stderr.write(

@@ -284,6 +284,8 @@ export class FreezingProxy {
   port = 0;
   /** Connections accepted since start. */
   accepted = 0;
+  /** Connections refused while cut: each is an attempt of the operator to reach the apiserver. */
+  refused = 0;
 
   private readonly target: { host: string; port: number };
 
@@ -310,6 +312,7 @@ export class FreezingProxy {
 
   private accept(client: Socket): void {
     if (this.refusing) {
+      this.refused++;
       client.destroy();
       return;
     }

@@ -110,14 +110,6 @@ export class FaultInjector {
     return (credentials) => this.authRequired(credentials);
   }
 
-  /**
-   * @deprecated The older assignment form, `faults.requireAuth = 'user:password'` (or an API key;
-   * undefined turns it off), still used by test/milvus/adapter.test.ts. Call `requireAuth(...)` instead.
-   */
-  set requireAuth(token: string | undefined) {
-    this.credentials = token === undefined ? undefined : { token };
-  }
-
   /** The proxy's AuthenticationInterceptor: `authorization` is base64 of "user:password" or of an API key. */
   checkAuth(authorization: string | undefined): AuthVerdict {
     const want = this.credentials;
