@@ -100,7 +100,8 @@ describe('front door (slow): fresh clone, old Node first on PATH, npm ci && npm 
     const r = await run('npm', ['ci', '--no-audit', '--no-fund'], clone, env, 300_000);
     process.stderr.write(`front door: npm ci exited ${r.code} in ${r.seconds.toFixed(1)} s\n`);
     assert.equal(r.code, 0, r.out);
-    assert.doesNotMatch(r.out, /install-scripts|EBADENGINE/, r.out);
+    // npm does warn EBADENGINE here (the project and a few dependencies want Node >= 22): true, and the scripts act on it.
+    assert.doesNotMatch(r.out, /install-scripts/, r.out);
   });
 
   it('npm run demo -- --exit-after 90 runs under Node >= 22.19, sees all three steps, prints no gRPC error', async () => {

@@ -73,7 +73,8 @@ function venv(kind: MilvusKind): Promise<string> {
       process.stderr.write(b);
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': stdout may still hold the directory when the process has exited.
+    child.on('close', (code) => {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir !== '') resolve(dir);
       else reject(new MilvusUnavailableError(`Milvus ${kind} could not be installed (${BUILD_SCRIPT} exited ${String(code)}): ${err.trim().split('\n').slice(-3).join(' / ') || 'no output'}`));
