@@ -115,7 +115,16 @@ export async function milvusAnswers(address: string): Promise<boolean> {
   const port = Number(address.split(':').pop());
   if (!(await tcpOpen(port))) return false;
   // A private subchannel pool: a probe must not inherit (or leave) a long gRPC reconnect backoff.
-  const client = new MilvusClient({ address, timeout: 3000, maxRetries: 0, logLevel: 'error', telemetry: { enabled: false }, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+  // Keepalive pings only during calls: the SDK's channel outlives closeConnection(), and Milvus Lite
+  // answers its idle pings (every 10 s) with GOAWAY, which grpc-js prints as an error (see src/milvus/sdk-adapter.ts).
+  const client = new MilvusClient({
+    address,
+    timeout: 3000,
+    maxRetries: 0,
+    logLevel: 'error',
+    telemetry: { enabled: false },
+    channelOptions: { 'grpc.use_local_subchannel_pool': 1, 'grpc.keepalive_permit_without_calls': 0 },
+  });
   // The SDK sends Connect from its constructor; while the server starts that fails, unhandled unless caught here.
   client.connectPromise.catch(() => undefined);
   try {
