@@ -9,7 +9,7 @@ const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(
     `demo: Node.js ${process.versions.node} is too old; it needs Node.js >= 22.19 (24 LTS recommended).\n` +
-      'demo: install it from https://nodejs.org/ (or your package manager), or on Linux x86_64 run `source scripts/ensure-node.sh`, then `npm ci` and `npm run demo` again.\n',
+      'demo: start it with `npm run demo`, which fetches Node 24 by itself on Linux x86_64, or install Node.js 24 from https://nodejs.org/ (or your package manager).\n',
   );
   process.exit(1);
 }

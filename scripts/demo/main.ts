@@ -203,6 +203,9 @@ export async function runDemo(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (pre.firstRun.length > 0) plain(`first run on this machine: ${pre.firstRun.join('; ')}. Once only: later runs start in seconds.`);
+  // The build scripts write a progress line; on a terminal they may rewrite it
+  // in place, unless two builds run at once and would overwrite each other.
+  if (process.stderr.isTTY && pre.firstRun.length < 2) process.env.MLO_PROGRESS ??= 'tty';
   const r: Running = {};
   let say = plain;
   const stop = stopper(r, (l) => say(l));

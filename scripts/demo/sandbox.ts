@@ -44,7 +44,8 @@ export async function startSandbox(say: (line: string) => void): Promise<Sandbox
   const { etcd, apiserver } = kube.value.processes();
   say(`sandbox up: kube-apiserver ${kube.value.server} (pid ${apiserver.pid}), etcd (pid ${etcd.pid}), Milvus Lite ${milvus.value.uri} (pid ${milvus.value.pid()})`);
   say(`sandbox files: ${kube.value.dir} ${milvus.value.dataDir}`);
-  const observer = new MilvusClient({ address: milvus.value.address, telemetry: { enabled: false }, logLevel: 'error' });
+  // Keepalive pings only during calls, as the operator's client (src/milvus/sdk-adapter.ts): Milvus Lite refuses idle pings every 10 s.
+  const observer = new MilvusClient({ address: milvus.value.address, telemetry: { enabled: false }, logLevel: 'error', channelOptions: { 'grpc.keepalive_permit_without_calls': 0 } });
   const sandbox: Sandbox = {
     kube: kube.value,
     milvus: milvus.value,

@@ -44,8 +44,18 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
     logLevel: 'error',
     // Its heartbeat fails unhandled while Milvus is down; the operator has its own metrics.
     telemetry: { enabled: false },
-    // Reconnect promptly when Milvus comes back (gRPC's default backoff grows to 120 s).
-    channelOptions: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000 },
+    channelOptions: {
+      // Reconnect promptly when Milvus comes back (gRPC's default backoff grows to 120 s).
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 5000,
+      // The SDK pings every 10 s even with no call in flight. Servers built on
+      // gRPC core (Milvus Lite) allow that once per 5 minutes and answer with
+      // GOAWAY "too_many_pings", which grpc-js prints as an error on stderr.
+      // Pinging only during calls keeps dead-connection detection where it
+      // matters (a call waiting on a silent server); Milvus standalone and
+      // distributed accept pings every 5 s, so they see no difference.
+      'grpc.keepalive_permit_without_calls': 0,
+    },
   });
   // The SDK connects in its constructor; a failure there is seen again on the first call.
   (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise?.catch(() => undefined);

@@ -113,7 +113,8 @@ function buildKubeAssets(): Promise<string> {
     });
     const timer = setTimeout(() => child.kill('SIGTERM'), 90 * 60_000);
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': stdout may still hold the directory when the process has exited.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const bin = stdout.trim().split('\n').pop() ?? '';
       if (code === 0 && bin) resolve(bin);

@@ -78,7 +78,8 @@ function venv(kind: MilvusKind): Promise<string> {
       process.stderr.write(b);
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': stdout may still hold the directory when the process has exited.
+    child.on('close', (code) => {
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir !== '') resolve(dir);
       else reject(new MilvusUnavailableError(`Milvus ${kind} could not be installed (${BUILD_SCRIPT} exited ${String(code)}): ${err.trim().split('\n').slice(-3).join(' / ') || 'no output'}`));
@@ -119,7 +120,17 @@ export async function milvusAnswers(address: string, credentials?: { username: s
   const port = Number(address.split(':').pop());
   if (!(await tcpOpen(port))) return false;
   // A private subchannel pool: a probe must not inherit (or leave) a long gRPC reconnect backoff.
-  const client = new MilvusClient({ address, ...credentials, timeout: 3000, maxRetries: 0, logLevel: 'error', telemetry: { enabled: false }, channelOptions: { 'grpc.use_local_subchannel_pool': 1 } });
+  // Keepalive pings only during calls: the SDK's channel outlives closeConnection(), and Milvus Lite
+  // answers its idle pings (every 10 s) with GOAWAY, which grpc-js prints as an error (see src/milvus/sdk-adapter.ts).
+  const client = new MilvusClient({
+    address,
+    ...credentials,
+    timeout: 3000,
+    maxRetries: 0,
+    logLevel: 'error',
+    telemetry: { enabled: false },
+    channelOptions: { 'grpc.use_local_subchannel_pool': 1, 'grpc.keepalive_permit_without_calls': 0 },
+  });
   // The SDK sends Connect from its constructor; while the server starts that fails, unhandled unless caught here.
   client.connectPromise.catch(() => undefined);
   try {

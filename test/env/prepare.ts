@@ -1,7 +1,9 @@
 // `npm test` runs this first (npm's pretest hook): it obtains the real
 // servers once, outside any test timeout, and says how long that took.
 // Cached under ~/.cache/milvus-load-operator, so later runs take a second.
-import { execFile } from 'node:child_process';
+// A first run takes minutes; the build scripts show a progress line meanwhile
+// (test/env/build/progress.sh), rewritten in place when we are on a terminal.
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { locateKubeAssets } from './kube.ts';
@@ -11,6 +13,23 @@ const run = promisify(execFile);
 const script = fileURLToPath(new URL('./build/milvus-python.sh', import.meta.url));
 // sigs.k8s.io/cli-utils' kstatus, for test/deploy/health-checks.test.ts.
 const kstatusScript = fileURLToPath(new URL('./build/kstatus.sh', import.meta.url));
+
+// The scripts' stderr is a pipe (kube.ts) or ours; either way they cannot see our terminal themselves.
+if (process.stderr.isTTY && process.env.MLO_PROGRESS === undefined) process.env.MLO_PROGRESS = 'tty';
+
+/** Runs milvus-python.sh KIND with its progress and messages on our stderr; rejects with its exit status. */
+function milvusVenv(kind: 'lite' | 'standalone'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [script, kind], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, MLO_QUIET: '1' } });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 30 * 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${script} ${kind} failed (${signal ?? `exit ${code}`}); its messages are above`));
+    });
+  });
+}
 
 async function timed<T>(what: string, f: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -42,13 +61,12 @@ try {
   await timed('kube-apiserver, etcd, kubectl', locateKubeAssets);
   await timed('kstatus checker', () => run('bash', [kstatusScript], { timeout: 30 * 60_000 }));
   await timed('Lua 5.1 (Argo CD health check tests)', ensureLua);
-  await timed('Milvus Lite', () => run('bash', [script, 'lite'], { timeout: 30 * 60_000 }));
+  await timed('Milvus Lite', () => milvusVenv('lite'));
   const why = standaloneUnavailableReason();
   if (why) console.log(`prepare: Milvus standalone skipped: ${why}`);
-  else await timed('Milvus standalone', () => run('bash', [script, 'standalone'], { timeout: 30 * 60_000 }));
+  else await timed('Milvus standalone', () => milvusVenv('standalone'));
 } catch (e: unknown) {
-  const err = e as { stderr?: string; message?: string };
-  console.error(`prepare: could not obtain the test servers.\n${err.stderr ?? err.message ?? String(e)}`);
+  console.error(`prepare: could not obtain the test servers: ${e instanceof Error ? e.message : String(e)}`);
   console.error('prepare: the tests need Go (to build kube-apiserver/etcd once) and Python 3 (for Milvus), or KUBEBUILDER_ASSETS pointing at setup-envtest binaries.');
   process.exit(1);
 }

@@ -34,9 +34,12 @@ fi
 if [ -f "$STAMP" ]; then echo "$DEST/bin"; exit 0; fi
 
 start=$(date +%s)
+# shellcheck source=test/env/build/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
+progress_start kube-assets
 echo "kube-assets: first use on this machine: building kube-apiserver + kubectl $K8S_VERSION and etcd $ETCD_VERSION from the Go module proxy into $DEST (6-10 min on 2 cores, once)" >&2
 WORK="$(mktemp -d "$CACHE/kube/.build.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+trap 'progress_break; rm -rf "$WORK"' EXIT
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 # Go's build cache ends up ~3 GB and is worthless once the binaries exist, so
 # it lives (and dies) with the temporary build directory, never in the
@@ -66,7 +69,10 @@ needgo() {
 needgo "$kmod" "k8s.io/kubernetes@$K8S_VERSION"
 needgo "$emod" "etcd $ETCD_VERSION"
 
-# --- kube-apiserver + kubectl -------------------------------------------
+# Both throwaway modules are set up (and their dependencies downloaded)
+# before anything is compiled, so the progress line can count every package
+# of the whole build from the start.
+# --- kube-apiserver + kubectl: module -------------------------------------
 minor="${K8S_VERSION#v1.}"; staging="v0.${minor}"
 mkdir -p "$WORK/k8s" && cd "$WORK/k8s"
 {
@@ -87,17 +93,9 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
-go mod tidy >/dev/null 2>"$WORK/tidy.log" || { tail -20 "$WORK/tidy.log" >&2; exit 1; }
-gitminor="${minor%%.*}"
-ldflags="-s -w \
- -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$gitminor \
- -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z \
- -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$gitminor"
-mkdir -p "$WORK/out/bin"
-go build -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-go build -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+progress_while "downloading the Kubernetes $K8S_VERSION modules" "$WORK/tidy.log" go mod tidy || { progress_break; tail -20 "$WORK/tidy.log" >&2; exit 1; }
 
-# --- etcd -----------------------------------------------------------------
+# --- etcd: module ----------------------------------------------------------
 mkdir -p "$WORK/etcd" && cd "$WORK/etcd"
 {
   echo "module mlo.local/etcdbuild"
@@ -118,8 +116,80 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-go mod tidy >/dev/null 2>"$WORK/tidy-etcd.log" || { tail -20 "$WORK/tidy-etcd.log" >&2; exit 1; }
-go build -p 2 -trimpath -ldflags "-s -w" -o "$WORK/out/bin/etcd" .
+progress_while "downloading the etcd $ETCD_VERSION modules" "$WORK/tidy-etcd.log" go mod tidy || { progress_break; tail -20 "$WORK/tidy-etcd.log" >&2; exit 1; }
+
+# --- compile ---------------------------------------------------------------
+# The total: every package kube-apiserver and kubectl need (the standard
+# library included: GOCACHE starts empty), plus etcd's packages outside the
+# standard library (by then compiled and cached). `go build -v` prints each
+# package as it compiles it, which is the count.
+list_packages() {
+  (cd "$WORK/k8s" && go list -deps k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl >"$WORK/packages-kube.txt") &&
+    (cd "$WORK/etcd" && go list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' . >"$WORK/packages-etcd.txt")
+}
+progress_while "counting the packages to compile" "$WORK/list.log" list_packages || { progress_break; tail -20 "$WORK/list.log" >&2; exit 1; }
+TOTAL=$(($(grep -c . "$WORK/packages-kube.txt") + $(grep -c . "$WORK/packages-etcd.txt")))
+COMPILE_T0=$SECONDS
+COUNT_FILE="$WORK/compiled"
+echo 0 >"$COUNT_FILE"
+
+# Reads `go build -v` output (stdout and stderr) on stdin. A line that is an
+# import path is one more package compiled; any other line (a compiler
+# error) is passed through to stderr. Keeps the running count in $COUNT_FILE.
+compile_progress() { # WHAT
+  local what="$1" line done rc
+  done="$(cat "$COUNT_FILE")"
+  while :; do
+    if IFS= read -r -t 1 line; then
+      if [[ "$line" =~ ^[A-Za-z0-9_.~/+-]+$ ]]; then
+        done=$((done + 1))
+      else
+        progress_break
+        printf '%s\n' "$line" >&2
+      fi
+    else
+      rc=$?
+      [ "$rc" -gt 128 ] || break # > 128: a timeout, only to refresh the line
+    fi
+    if progress_due; then progress_show now "$(compile_text "$what" "$done")"; fi
+  done
+  echo "$done" >"$COUNT_FILE"
+}
+
+compile_text() { # WHAT DONE
+  local done="$2" spent left
+  [ "$done" -le "$TOTAL" ] || done=$TOTAL
+  spent=$((SECONDS - COMPILE_T0))
+  if [ "$done" -ge "$TOTAL" ]; then left="linking"
+  elif [ "$done" -lt 50 ]; then left="estimating the time left"
+  else
+    left=$((spent * (TOTAL - done) / done))
+    if [ "$left" -lt 60 ]; then left="under a minute left"; else left="about $(((left + 59) / 60)) min left"; fi
+  fi
+  printf '%d of %d packages compiled (%d%%, now %s), %s' "$done" "$TOTAL" $((done * 100 / TOTAL)) "$1" "$left"
+}
+
+# compile WHAT DIR go-build-args...: one `go build -v` with the progress line.
+compile() {
+  local what="$1" dir="$2"; shift 2
+  # The line is rewritten in a subshell (the pipeline), so this shell assumes it open.
+  PROGRESS_OPEN=$PROGRESS_TTY
+  (cd "$dir" && go build -v "$@" 2>&1) | compile_progress "$what"
+}
+
+gitminor="${minor%%.*}"
+ldflags="-s -w \
+ -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$gitminor \
+ -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z \
+ -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$gitminor"
+mkdir -p "$WORK/out/bin"
+compile kube-apiserver "$WORK/k8s" -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+compile kubectl "$WORK/k8s" -p 2 -trimpath -ldflags "$ldflags" -o "$WORK/out/bin/kubectl" k8s.io/kubernetes/cmd/kubectl
+# Packages etcd shares with Kubernetes at the same version are not compiled
+# again, so the count may stop short of the total: it is a progress line.
+compile etcd "$WORK/etcd" -p 2 -trimpath -ldflags "-s -w" -o "$WORK/out/bin/etcd" .
+progress_show now "all $TOTAL packages compiled and linked"
+progress_break
 
 got="$("$WORK/out/bin/kube-apiserver" --version)"
 [ "$got" = "Kubernetes $K8S_VERSION" ] || { echo "kube-assets: kube-apiserver reports '$got', expected $K8S_VERSION" >&2; exit 1; }

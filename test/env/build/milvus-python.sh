@@ -28,7 +28,45 @@ if [ -z "$PY" ]; then
   done
 fi
 
-say() { echo "milvus-python: $*" >&2; }
+# shellcheck source=test/env/build/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
+progress_start milvus-python
+
+say() { progress_break; echo "milvus-python: $*" >&2; }
+
+# Reads pip's output on stdin into LOG and shows what it is doing: packages
+# found so far and megabytes downloaded, then the install. pip's own errors
+# are passed through.
+pip_progress() { # KIND LOG
+  local kind="$1" log="$2" line rc found=0 kb=0 now="" phase=""
+  while :; do
+    if IFS= read -r -t 1 line; then
+      printf '%s\n' "$line" >>"$log"
+      case "$line" in
+        Collecting\ *) found=$((found + 1)); now="${line#Collecting }"; now="${now%%[<>=!~;[ (]*}" ;;
+        *Downloading\ *)
+          # "Downloading pyarrow-26.0.1-...whl (42.5 MB)": add up the sizes, in kB.
+          if [[ "$line" =~ \(([0-9]+)(\.([0-9]))?[0-9]*\ (kB|MB|GB)\) ]]; then
+            case "${BASH_REMATCH[4]}" in
+              kB) kb=$((kb + BASH_REMATCH[1])) ;;
+              MB) kb=$((kb + BASH_REMATCH[1] * 1000 + ${BASH_REMATCH[3]:-0} * 100)) ;;
+              GB) kb=$((kb + BASH_REMATCH[1] * 1000000 + ${BASH_REMATCH[3]:-0} * 100000)) ;;
+            esac
+          fi ;;
+        Installing\ collected\ packages:*) phase="installing $(($(printf '%s' "${line#*:}" | tr -cd , | wc -c) + 1)) packages" ;;
+        ERROR:* | error:*) progress_break; printf '%s\n' "$line" >&2 ;;
+      esac
+    else
+      rc=$?
+      [ "$rc" -gt 128 ] || break # > 128: a timeout, only to refresh the line
+    fi
+    if progress_due; then
+      if [ -n "$phase" ]; then progress_show now "Milvus $kind: $phase"
+      else progress_show now "Milvus $kind: $found packages found, $((kb / 1000)) MB downloaded${now:+ (now $now)}"
+      fi
+    fi
+  done
+}
 
 # Versions known to work together (milvus-lite imports pymilvus's generated
 # protocol code without declaring it, so pymilvus is pinned here too). Used
@@ -102,10 +140,16 @@ build() {
   tmp="$(mktemp -d "$CACHE/.build-$kind.XXXXXX")"
   chmod 755 "$tmp"
   BUILD_TMP="$tmp"
-  trap 'rm -rf "$BUILD_TMP"' EXIT
-  "$PY" -m venv "$tmp"
+  trap 'progress_break; rm -rf "$BUILD_TMP"' EXIT
+  progress_while "Milvus $kind: creating the virtualenv" "$tmp.venv.log" "$PY" -m venv "$tmp" ||
+    { say "$PY -m venv failed:"; cat "$tmp.venv.log" >&2; rm -f "$tmp.venv.log"; exit 1; }
+  rm -f "$tmp.venv.log"
   lite_constraints >"$tmp/constraints.txt"
-  if ! "$tmp/bin/pip" install --quiet --disable-pip-version-check -c "$tmp/constraints.txt" "$@" >&2; then
+  # The pipeline is a subshell that leaves the progress line open.
+  PROGRESS_OPEN=$PROGRESS_TTY
+  if ! PYTHONUNBUFFERED=1 "$tmp/bin/pip" install --progress-bar off --disable-pip-version-check -c "$tmp/constraints.txt" "$@" 2>&1 | pip_progress "$kind" "$tmp/pip.log"; then
+    say "pip's last lines:"
+    tail -15 "$tmp/pip.log" >&2
     say "pip could not install $* here: no wheel for this platform (milvus 2.3.8/2.3.9 are macOS arm64 only), or the package registry is out of reach"
     exit 1
   fi
@@ -114,7 +158,7 @@ build() {
   if [ "$kind" = standalone ]; then
     # The package's launcher unpacks ~250 MB of binaries into every data
     # directory on every start; do it once here, with its own code.
-    "$tmp/bin/python" - "$tmp/server" <<'EOF'
+    cat >"$tmp/unpack.py" <<'EOF'
 import os, shutil, sys
 import milvus
 base = sys.argv[1]
@@ -123,6 +167,8 @@ data = os.path.join(os.path.dirname(milvus.__file__), 'data')
 for f in ('config.yaml.template', 'glog.conf'):
     shutil.copy(os.path.join(data, f), os.path.join(base, f))
 EOF
+    progress_while "Milvus standalone: unpacking the server binaries" "$tmp/unpack.log" "$tmp/bin/python" "$tmp/unpack.py" "$tmp/server" ||
+      { say "could not unpack the Milvus standalone binaries:"; tail -15 "$tmp/unpack.log" >&2; exit 1; }
     rm -f "$tmp"/server/bin/*.lzma.md5
     install_missing_libs "$tmp/server/bin/milvus" "$tmp/server/bin"
   else
@@ -133,6 +179,7 @@ EOF
   trap - EXIT
   echo "$RECIPE" >"$dest/.complete"
   exec 9>&-
+  progress_break
   say "Milvus $kind ready in $(($(date +%s) - start)) s"
 }
 
