@@ -25,7 +25,7 @@ import type { ConnectionSettings, MilvusPort } from '../milvus/port.ts';
 import { estimateOf } from '../planner/estimate.ts';
 import { selects } from '../planner/select.ts';
 import type { MilvusAction, ObservedCollection, ObservedDatabase, Plan, PolicyDraft, PolicyInput } from '../planner/types.ts';
-import { UsageError } from './run.ts';
+import { commonFlags, outputFlag, parseCommandLine, UsageError, type FlagSpecs, type Output } from './flags.ts';
 import { parseManifest, readStdin, type SourceRead } from './manifests.ts';
 import { formatText as formatFindings, readSources, validateSources, type Source } from './validate.ts';
 
@@ -157,7 +157,7 @@ interface PlanFlags {
   kubeconfig?: string;
   namespace?: string;
   allNamespaces: boolean;
-  output: 'text' | 'json';
+  output: Output;
   verbose: boolean;
   color: boolean;
   detailedExitcode: boolean;
@@ -189,84 +189,46 @@ const defaultDeps = (): PlanDeps => ({
 
 // ---------------------------------------------------------------- flags
 
+const PLAN_OPTIONS = {
+  ...commonFlags('help', 'filename', 'kubeconfig', 'output'),
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  verbose: { type: 'boolean', short: 'v' },
+  'no-color': { type: 'boolean' },
+  'detailed-exitcode': { type: 'boolean' },
+  token: { type: 'string' },
+  'ca-file': { type: 'string' },
+  at: { type: 'string' },
+} as const satisfies FlagSpecs;
+
+function atFlag(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) throw new UsageError(`--at ${v}: give an RFC 3339 time such as 2026-12-01T08:00:00Z`);
+  return t;
+}
+
 export function parsePlanFlags(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY: boolean): PlanFlags {
+  const v = parseCommandLine('plan', argv, PLAN_OPTIONS);
   const token = env.MLO_MILVUS_TOKEN;
+  const at = atFlag(v.at);
   const flags: PlanFlags = {
-    inputs: [],
-    allNamespaces: false,
-    output: 'text',
-    verbose: false,
-    color: isTTY && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb',
-    detailedExitcode: false,
+    inputs: v.filename ?? [],
+    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
+    allNamespaces: v['all-namespaces'] ?? false,
+    output: outputFlag(v.output),
+    verbose: v.verbose ?? false,
+    color: !v['no-color'] && isTTY && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb',
+    detailedExitcode: v['detailed-exitcode'] ?? false,
     ...(token ? { token } : {}),
+    ...(v.token !== undefined ? { tokenFlag: v.token } : {}),
+    ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {}),
+    ...(at !== undefined ? { at } : {}),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    applyFlag(flags, name, value, a);
-  }
   if (flags.allNamespaces && flags.inputs.length > 0) throw new UsageError('-A/--all-namespaces reads policies from the cluster; it cannot be combined with -f');
   if (flags.allNamespaces && flags.namespace) throw new UsageError('give either -n NAMESPACE or -A, not both');
   return flags;
-}
-
-const SWITCHES: Readonly<Record<string, (f: PlanFlags) => void>> = {
-  '-v': (f) => (f.verbose = true),
-  '--verbose': (f) => (f.verbose = true),
-  '--no-color': (f) => (f.color = false),
-  '--detailed-exitcode': (f) => (f.detailedExitcode = true),
-  '-A': (f) => (f.allNamespaces = true),
-  '--all-namespaces': (f) => (f.allNamespaces = true),
-};
-
-function applyFlag(flags: PlanFlags, name: string, value: () => string, raw: string): void {
-  const toggle = SWITCHES[name];
-  if (toggle) {
-    toggle(flags);
-    return;
-  }
-  switch (name) {
-    case '-f':
-    case '--filename':
-      flags.inputs.push(value());
-      return;
-    case '--kubeconfig':
-      flags.kubeconfig = value();
-      return;
-    case '-n':
-    case '--namespace':
-      flags.namespace = value();
-      return;
-    case '-o':
-    case '--output': {
-      const v = value();
-      if (v !== 'text' && v !== 'json') throw new UsageError(`-o ${v}: use text or json`);
-      flags.output = v;
-      return;
-    }
-    case '--token':
-      flags.tokenFlag = value();
-      return;
-    case '--ca-file':
-      flags.caFile = value();
-      return;
-    case '--at': {
-      const v = value();
-      const t = Date.parse(v);
-      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) throw new UsageError(`--at ${v}: give an RFC 3339 time such as 2026-12-01T08:00:00Z`);
-      flags.at = t;
-      return;
-    }
-    default:
-      throw new UsageError(`unknown flag ${raw}; see milvus-load-operator plan --help`);
-  }
 }
 
 // ---------------------------------------------------------------- inputs
