@@ -43,7 +43,7 @@ export interface RunFlags {
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-const RUN_OPTIONS = {
+export const RUN_OPTIONS = {
   ...commonFlags('help', 'kubeconfig', 'log-level'),
   namespaces: { type: 'string' },
   resync: { type: 'string' },

@@ -57,7 +57,7 @@ JSON (etcd's default --max-request-bytes).
 Exit codes: 0 all valid, 1 invalid objects found, 2 usage error.
 `;
 
-const VALIDATE_OPTIONS = {
+export const VALIDATE_OPTIONS = {
   ...commonFlags('help', 'filename', 'output'),
   strict: { type: 'boolean' },
 } as const satisfies FlagSpecs;

@@ -66,7 +66,7 @@ export interface PlanFlags {
   at?: number;
 }
 
-const PLAN_OPTIONS = {
+export const PLAN_OPTIONS = {
   ...commonFlags('help', 'filename', 'kubeconfig', 'output'),
   namespace: { type: 'string', short: 'n' },
   'all-namespaces': { type: 'boolean', short: 'A' },
