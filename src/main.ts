@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // milvus-load-operator: run | validate | plan | version.
 // Exit codes: 0 ok, 1 failure, 2 usage error (plan --detailed-exitcode: 3 changes pending).
-import { run, RUN_HELP, UsageError } from './cli/run.ts';
+import { asksForHelp, commonFlags, parseCommandLine, UsageError } from './cli/flags.ts';
+import { run, RUN_HELP } from './cli/run.ts';
 import { VALIDATE_HELP, validateCommand } from './cli/validate.ts';
 import { packageVersion } from './cli/version.ts';
 
@@ -24,9 +25,6 @@ const VERSION_HELP = `Usage: milvus-load-operator version
 Prints the version, e.g. "milvus-load-operator 0.1.0". Exit code 0.
 `;
 
-
-const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -37,16 +35,16 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'version' || command === '--version') {
-    if (wantsHelp(rest)) {
+    if (asksForHelp(rest)) {
       process.stdout.write(VERSION_HELP);
       return 0;
     }
-    if (rest.length > 0) throw new UsageError(`version takes no arguments (got ${rest.join(' ')})`);
+    parseCommandLine('version', rest, commonFlags('help'));
     process.stdout.write(`milvus-load-operator ${packageVersion()}\n`);
     return 0;
   }
   if (command === 'run') {
-    if (wantsHelp(rest)) {
+    if (asksForHelp(rest)) {
       process.stdout.write(RUN_HELP);
       return 0;
     }
@@ -54,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'validate') {
-    if (wantsHelp(rest)) {
+    if (asksForHelp(rest)) {
       process.stdout.write(VALIDATE_HELP);
       return 0;
     }
@@ -66,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     // Loaded only for `plan`: it needs @kubernetes/client-node's KubeConfig
     // (contexts, namespaces), whose import alone costs `run` ~85 MiB of RSS.
     const { PLAN_HELP, planCommand } = await import('./cli/plan.ts');
-    if (wantsHelp(rest)) {
+    if (asksForHelp(rest)) {
       process.stdout.write(PLAN_HELP);
       return 0;
     }

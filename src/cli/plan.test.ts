@@ -160,6 +160,28 @@ describe('plan: flags', () => {
     assert.equal(parsePlanFlags(['--token', 'u'], { MLO_MILVUS_TOKEN: 't' }, false).tokenFlag, 'u');
     assert.equal(parsePlanFlags(['--at=2026-12-01T08:00:00Z'], {}, false).at, Date.parse('2026-12-01T08:00:00Z'));
   });
+
+  it('keeps everything after the first = as the value; short flags read as kubectl reads them', () => {
+    const f = parsePlanFlags(['--token=user:pa=ss==', '--kubeconfig=/k=v', '-n=team', '-o=json', '-fa.yaml', '--filename=b=c.yaml'], {}, false);
+    assert.deepEqual([f.tokenFlag, f.kubeconfig, f.namespace, f.output, f.inputs], ['user:pa=ss==', '/k=v', 'team', 'json', ['a.yaml', 'b=c.yaml']]);
+    assert.equal(parsePlanFlags(['--token', '-starts-with-a-dash'], {}, false).tokenFlag, '-starts-with-a-dash', 'a value may start with -');
+    const g = parsePlanFlags(['-vA'], {}, false);
+    assert.deepEqual([g.verbose, g.allNamespaces], [true, true], 'grouped switches');
+  });
+
+  it('unknown flags, missing values and stray words are usage errors naming the flag, never echoing a value', () => {
+    assert.throws(() => parsePlanFlags(['--tokn=sk-secret'], {}, false), (e: unknown) => e instanceof UsageError && e.message === 'unknown flag --tokn; see milvus-load-operator plan --help');
+    assert.throws(() => parsePlanFlags(['-x'], {}, false), /unknown flag -x; see milvus-load-operator plan --help/);
+    assert.throws(() => parsePlanFlags(['--token'], {}, false), /^Error: --token needs a value$/);
+    assert.throws(() => parsePlanFlags(['-f', 'a.yaml', 'b.yaml'], {}, false), /unexpected argument b\.yaml: plan takes flags only/);
+    assert.throws(() => parsePlanFlags(['--verbose=yes'], {}, false), /--verbose is a switch and takes no value/);
+  });
+
+  it('MLO_MILVUS_TOKEN is the token when --token is not given; an empty one is no token', () => {
+    assert.equal(parsePlanFlags([], { MLO_MILVUS_TOKEN: 'sk-env' }, false).token, 'sk-env');
+    assert.equal(parsePlanFlags([], { MLO_MILVUS_TOKEN: '' }, false).token, undefined);
+    assert.equal(parsePlanFlags([], {}, false).tokenFlag, undefined);
+  });
 });
 
 describe('plan: inputs and Milvus access', () => {

@@ -38,6 +38,43 @@ describe('run flags', () => {
     assert.throws(() => parseRunFlags(['--resync']), /--resync needs a value/);
     assert.throws(() => parseRunFlags(['--nope']), /unknown flag --nope/);
   });
+
+  it('keeps everything after the first = as the value', () => {
+    assert.equal(parseRunFlags(['--kubeconfig=/etc/k=v/config']).kubeconfig, '/etc/k=v/config');
+    assert.equal(parseRunFlags(['--leader-election-namespace=a=b']).leaderElectionNamespace, 'a=b');
+  });
+
+  it('usage errors name the flag and never echo the value of an unknown one', () => {
+    assert.throws(() => parseRunFlags(['--tokn=sk-secret']), (e: unknown) => e instanceof UsageError && e.message === 'unknown flag --tokn; see milvus-load-operator run --help');
+    assert.throws(() => parseRunFlags(['-o', 'json']), /unknown flag -o; see milvus-load-operator run --help/, 'run has no -o');
+    assert.throws(() => parseRunFlags(['--dry-run', '--kubeconfig']), /^Error: --kubeconfig needs a value$/);
+    assert.throws(() => parseRunFlags(['extra']), /unexpected argument extra: run takes flags only; see milvus-load-operator run --help/);
+    assert.throws(() => parseRunFlags(['--dry-run=yes']), /--dry-run is a switch and takes no value; write --dry-run, --dry-run=true or --dry-run=false/);
+  });
+
+  it('switches take =true and =false, as Kubernetes components do', () => {
+    assert.equal(parseRunFlags(['--dry-run=true']).dryRun, true);
+    assert.equal(parseRunFlags(['--leader-elect=false']).leaderElect, false);
+    assert.equal(parseRunFlags(['--dry-run=false'], { MLO_DRY_RUN: 'true' }).dryRun, false, 'the flag wins over its variable');
+  });
+
+  it('falls back to the MLO_* variable, then the default; the flag wins', () => {
+    const env = { MLO_RESYNC: '2m', MLO_CONCURRENCY: '8', MLO_LOG_LEVEL: 'debug', MLO_DRY_RUN: 'true', MLO_NAMESPACES: 'a,b', MLO_LEADER_ELECT: 'true', MLO_LEADER_ELECTION_ID: 'mlo', KUBECONFIG: '/k=v' };
+    const f = parseRunFlags([], env);
+    assert.deepEqual([f.resyncMs, f.concurrency, f.logLevel, f.dryRun, f.namespaces, f.leaderElect, f.leaderElectionId, f.kubeconfig], [120_000, 8, 'debug', true, ['a', 'b'], true, 'mlo', '/k=v']);
+    const g = parseRunFlags(['--resync', '5s', '--concurrency=2', '--log-level', 'warn', '--namespaces', 'c'], env);
+    assert.deepEqual([g.resyncMs, g.concurrency, g.logLevel, g.namespaces], [5_000, 2, 'warn', ['c']]);
+    const d = parseRunFlags([], { MLO_RESYNC: '' });
+    assert.deepEqual([d.resyncMs, d.concurrency, d.logLevel, d.dryRun], [30_000, 4, 'info', false], 'an empty variable counts as unset');
+  });
+
+  it('a bad MLO_* value is a usage error that names the variable', () => {
+    assert.throws(() => parseRunFlags([], { MLO_CONCURRENCY: 'many' }), /^Error: MLO_CONCURRENCY must be a whole number of at least 1$/);
+    assert.throws(() => parseRunFlags([], { MLO_RESYNC: 'often' }), /MLO_RESYNC often: give a duration/);
+    assert.throws(() => parseRunFlags([], { MLO_DRY_RUN: 'yes' }), /MLO_DRY_RUN=yes: use true or false/);
+    assert.throws(() => parseRunFlags([], { MLO_LOG_LEVEL: 'loud' }), /MLO_LOG_LEVEL loud: use debug, info, warn or error/);
+    assert.equal(parseRunFlags(['--concurrency', '3'], { MLO_CONCURRENCY: 'many' }).concurrency, 3, 'a flag given replaces its variable, bad or not');
+  });
 });
 
 describe('--allowed-milvus-endpoints', () => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createOperator } from '../controller/operator.ts';
-import { ALLOWED_ENDPOINTS_FLAG, parseEndpointList, type EndpointList } from '../controller/credential-scope.ts';
+import { parseEndpointList, type EndpointList } from '../controller/credential-scope.ts';
 import { KubeHttp } from '../kube/http.ts';
 import { loadKubeAuth } from '../kube/kubeconfig.ts';
 import { LeaderElector, validateLeaderTimings } from '../kube/leader.ts';
@@ -14,7 +14,10 @@ import { createOperatorMetrics } from '../metrics/operator-metrics.ts';
 import { parseBindAddress, serveEndpoints } from '../metrics/server.ts';
 import { createSdkPort } from '../milvus/sdk-adapter.ts';
 import { parseDuration } from '../api/duration.ts';
+import { commonFlags, envValue, parseCommandLine, UsageError, type FlagSpecs, type FlagValues } from './flags.ts';
 import { packageVersion } from './version.ts';
+
+export { UsageError } from './flags.ts';
 
 export interface RunFlags {
   namespaces: string[];
@@ -40,8 +43,43 @@ export interface RunFlags {
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-function defaultLeaderNamespace(): string {
-  const fromEnv = env('POD_NAMESPACE');
+export const RUN_OPTIONS = {
+  ...commonFlags('help', 'kubeconfig', 'log-level'),
+  namespaces: { type: 'string' },
+  resync: { type: 'string' },
+  concurrency: { type: 'string' },
+  'dry-run': { type: 'boolean', explicitValue: true },
+  'metrics-bind-address': { type: 'string' },
+  'health-probe-bind-address': { type: 'string' },
+  'leader-elect': { type: 'boolean', explicitValue: true },
+  'leader-election-namespace': { type: 'string' },
+  'leader-election-id': { type: 'string' },
+  'lease-duration': { type: 'string' },
+  'renew-deadline': { type: 'string' },
+  'retry-period': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
+  'allowed-milvus-endpoints': { type: 'string' },
+} as const satisfies FlagSpecs;
+
+/** A setting's text and the name to blame in an error: the flag when given, else its environment variable. */
+interface Setting {
+  readonly name: string;
+  readonly value: string;
+}
+
+type Source = (flag: Exclude<keyof typeof RUN_OPTIONS, 'help'>, envName?: string) => Setting | undefined;
+
+function settingsFrom(values: FlagValues<typeof RUN_OPTIONS>, environment: NodeJS.ProcessEnv): Source {
+  return (flag, envName) => {
+    const v = values[flag];
+    if (typeof v === 'string') return { name: `--${flag}`, value: v };
+    const e = envName ? envValue(environment, envName) : undefined;
+    return envName && e !== undefined ? { name: envName, value: e } : undefined;
+  };
+}
+
+function defaultLeaderNamespace(environment: NodeJS.ProcessEnv): string {
+  const fromEnv = envValue(environment, 'POD_NAMESPACE');
   if (fromEnv) return fromEnv;
   try {
     return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() || 'default';
@@ -50,114 +88,90 @@ function defaultLeaderNamespace(): string {
   }
 }
 
-function watchTimeoutFromEnv(): number | undefined {
-  const v = env('MLO_WATCH_TIMEOUT_SECONDS');
+function watchTimeoutFromEnv(environment: NodeJS.ProcessEnv): number | undefined {
+  const v = envValue(environment, 'MLO_WATCH_TIMEOUT_SECONDS');
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`MLO_WATCH_TIMEOUT_SECONDS=${v}: give a whole number of seconds, at least 1`);
   return n;
 }
 
-function endpointsFlag(name: string, v: string): EndpointList {
-  const list = parseEndpointList(v);
+function endpointsSetting(s: Setting | undefined): EndpointList {
+  const list = parseEndpointList(s?.value ?? '');
   const n = list.invalid.length;
-  if (n > 0) throw new UsageError(`${name}: ${list.invalid.map((e) => JSON.stringify(e)).join(', ')} ${n > 1 ? 'are not endpoints' : 'is not an endpoint'}; give host:port, or http://host:port to allow plain http outside the cluster, separated by commas`);
+  if (s && n > 0) throw new UsageError(`${s.name}: ${list.invalid.map((e) => JSON.stringify(e)).join(', ')} ${n > 1 ? 'are not endpoints' : 'is not an endpoint'}; give host:port, or http://host:port to allow plain http outside the cluster, separated by commas`);
   return list;
 }
 
-function durationFlag(name: string, v: string): number {
-  const ms = parseDuration(v);
-  if (!ms) throw new UsageError(`${name} ${v}: give a duration such as 15s or 2m`);
+function durationSetting(s: Setting | undefined, fallbackMs: number): number {
+  if (!s) return fallbackMs;
+  const ms = parseDuration(s.value);
+  if (!ms) throw new UsageError(`${s.name} ${s.value}: give a duration such as 15s or 2m`);
   return ms;
 }
 
-function bindFlag(name: string, v: string): string {
+function bindSetting(s: Setting | undefined, fallback: string): string {
+  if (!s) return fallback;
   try {
-    parseBindAddress(v);
+    parseBindAddress(s.value);
   } catch (e: unknown) {
-    throw new UsageError(`${name} ${(e as Error).message}`);
+    throw new UsageError(`${s.name} ${(e as Error).message}`);
   }
-  return v;
+  return s.value;
 }
 
-export class UsageError extends Error {}
-
-function env(name: string): string | undefined {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
+function concurrencySetting(s: Setting | undefined): number {
+  if (!s) return 4;
+  const n = Number(s.value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${s.name} must be a whole number of at least 1`);
+  return n;
 }
 
-/** The flags' values before the command line: defaults, overridden by MLO_* variables. */
-function flagsFromEnv(): RunFlags {
-  return {
-    namespaces: (env('MLO_NAMESPACES') ?? '').split(',').filter(Boolean),
-    resyncMs: parseDuration(env('MLO_RESYNC') ?? '30s') ?? 30_000,
-    concurrency: Number(env('MLO_CONCURRENCY') ?? 4),
-    logLevel: 'info',
-    dryRun: env('MLO_DRY_RUN') === 'true',
-    ...(env('KUBECONFIG') ? { kubeconfig: env('KUBECONFIG') } : {}),
-    metricsAddress: bindFlag('MLO_METRICS_BIND_ADDRESS', env('MLO_METRICS_BIND_ADDRESS') ?? ':8080'),
-    healthAddress: bindFlag('MLO_HEALTH_PROBE_BIND_ADDRESS', env('MLO_HEALTH_PROBE_BIND_ADDRESS') ?? ':8081'),
-    leaderElect: env('MLO_LEADER_ELECT') === 'true',
-    leaderElectionNamespace: env('MLO_LEADER_ELECTION_NAMESPACE') ?? defaultLeaderNamespace(),
-    leaderElectionId: env('MLO_LEADER_ELECTION_ID') ?? 'milvus-load-operator',
-    leaseDurationMs: 15_000,
-    renewDeadlineMs: 10_000,
-    retryPeriodMs: 2_000,
-    shutdownTimeoutMs: 10_000,
-    watchTimeoutSeconds: watchTimeoutFromEnv(),
-    allowedMilvusEndpoints: endpointsFlag('MLO_ALLOWED_MILVUS_ENDPOINTS', env('MLO_ALLOWED_MILVUS_ENDPOINTS') ?? ''),
-  };
+function levelSetting(s: Setting | undefined): Level {
+  if (!s) return 'info';
+  if (!isLevel(s.value)) throw new UsageError(`${s.name} ${s.value}: use debug, info, warn or error`);
+  return s.value;
 }
 
-export function parseRunFlags(argv: readonly string[]): RunFlags {
-  const flags = flagsFromEnv();
-  const lvl = env('MLO_LOG_LEVEL');
-  if (lvl && isLevel(lvl)) flags.logLevel = lvl;
-  type Setter = (v: string, inline: string | undefined) => void;
-  // Flags that take a value, and the two switches.
-  const withValue: Record<string, Setter> = {
-    '--namespaces': (v) => (flags.namespaces = v.split(',').filter(Boolean)),
-    '--resync': (v) => (flags.resyncMs = durationFlag('--resync', v)),
-    '--concurrency': (v) => {
-      flags.concurrency = Number(v);
-      if (!Number.isInteger(flags.concurrency) || flags.concurrency < 1) throw new UsageError('--concurrency must be a whole number of at least 1');
-    },
-    '--log-level': (v) => {
-      if (!isLevel(v)) throw new UsageError(`--log-level ${v}: use debug, info, warn or error`);
-      flags.logLevel = v;
-    },
-    '--kubeconfig': (v) => (flags.kubeconfig = v),
-    '--metrics-bind-address': (v) => (flags.metricsAddress = bindFlag('--metrics-bind-address', v)),
-    '--health-probe-bind-address': (v) => (flags.healthAddress = bindFlag('--health-probe-bind-address', v)),
-    '--leader-election-namespace': (v) => (flags.leaderElectionNamespace = v),
-    '--leader-election-id': (v) => {
-      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v)) throw new UsageError(`--leader-election-id ${v}: must be a valid Kubernetes object name (lowercase letters, digits, '-', '.')`);
-      flags.leaderElectionId = v;
-    },
-    '--lease-duration': (v) => (flags.leaseDurationMs = durationFlag('--lease-duration', v)),
-    '--renew-deadline': (v) => (flags.renewDeadlineMs = durationFlag('--renew-deadline', v)),
-    '--retry-period': (v) => (flags.retryPeriodMs = durationFlag('--retry-period', v)),
-    '--shutdown-timeout': (v) => (flags.shutdownTimeoutMs = durationFlag('--shutdown-timeout', v)),
-    [ALLOWED_ENDPOINTS_FLAG]: (v) => (flags.allowedMilvusEndpoints = endpointsFlag(ALLOWED_ENDPOINTS_FLAG, v)),
+function leaseNameSetting(s: Setting | undefined): string {
+  if (!s) return 'milvus-load-operator';
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.value)) throw new UsageError(`${s.name} ${s.value}: must be a valid Kubernetes object name (lowercase letters, digits, '-', '.')`);
+  return s.value;
+}
+
+/** A switch: the flag when given, else its variable (true or false), else off. */
+function switchSetting(flag: boolean | undefined, environment: NodeJS.ProcessEnv, envName: string): boolean {
+  if (flag !== undefined) return flag;
+  const v = envValue(environment, envName);
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  throw new UsageError(`${envName}=${v}: use true or false`);
+}
+
+/** Each setting from its flag, else its MLO_* variable, else the default. */
+export function parseRunFlags(argv: readonly string[], environment: NodeJS.ProcessEnv = process.env): RunFlags {
+  const values = parseCommandLine('run', argv, RUN_OPTIONS);
+  const from = settingsFrom(values, environment);
+  const kubeconfig = from('kubeconfig', 'KUBECONFIG')?.value;
+  const flags: RunFlags = {
+    namespaces: (from('namespaces', 'MLO_NAMESPACES')?.value ?? '').split(',').filter(Boolean),
+    resyncMs: durationSetting(from('resync', 'MLO_RESYNC'), 30_000),
+    concurrency: concurrencySetting(from('concurrency', 'MLO_CONCURRENCY')),
+    logLevel: levelSetting(from('log-level', 'MLO_LOG_LEVEL')),
+    dryRun: switchSetting(values['dry-run'], environment, 'MLO_DRY_RUN'),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    metricsAddress: bindSetting(from('metrics-bind-address', 'MLO_METRICS_BIND_ADDRESS'), ':8080'),
+    healthAddress: bindSetting(from('health-probe-bind-address', 'MLO_HEALTH_PROBE_BIND_ADDRESS'), ':8081'),
+    leaderElect: switchSetting(values['leader-elect'], environment, 'MLO_LEADER_ELECT'),
+    leaderElectionNamespace: from('leader-election-namespace', 'MLO_LEADER_ELECTION_NAMESPACE')?.value ?? defaultLeaderNamespace(environment),
+    leaderElectionId: leaseNameSetting(from('leader-election-id', 'MLO_LEADER_ELECTION_ID')),
+    leaseDurationMs: durationSetting(from('lease-duration'), 15_000),
+    renewDeadlineMs: durationSetting(from('renew-deadline'), 10_000),
+    retryPeriodMs: durationSetting(from('retry-period'), 2_000),
+    shutdownTimeoutMs: durationSetting(from('shutdown-timeout'), 10_000),
+    watchTimeoutSeconds: watchTimeoutFromEnv(environment),
+    allowedMilvusEndpoints: endpointsSetting(from('allowed-milvus-endpoints', 'MLO_ALLOWED_MILVUS_ENDPOINTS')),
   };
-  const switches: Record<string, Setter> = {
-    '--dry-run': (_v, inline) => (flags.dryRun = inline === undefined || inline === 'true'),
-    '--leader-elect': (_v, inline) => (flags.leaderElect = inline === undefined || inline === 'true'),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = (argv[i] ?? '').split('=', 2) as [string, string | undefined];
-    const sw = switches[name];
-    if (sw) {
-      sw('', inline);
-      continue;
-    }
-    const set = withValue[name];
-    if (!set) throw new UsageError(`unknown flag ${name}; see milvus-load-operator run --help`);
-    const v = inline ?? argv[++i];
-    if (v === undefined) throw new UsageError(`${name} needs a value`);
-    set(v, inline);
-  }
   const timing = validateLeaderTimings(flags.leaseDurationMs, flags.renewDeadlineMs, flags.retryPeriodMs);
   if (flags.leaderElect && timing) throw new UsageError(timing);
   return flags;
@@ -231,7 +245,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     ...(flags.watchTimeoutSeconds ? { watchTimeoutSeconds: flags.watchTimeoutSeconds } : {}),
   });
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection (kept running)', { error: reason instanceof Error ? reason.message : String(reason) }));
-  const identity = env('POD_NAME') ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
+  const identity = envValue(process.env, 'POD_NAME') ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
   let lost: ((why: string) => void) | undefined;
   const elector = flags.leaderElect
     ? new LeaderElector({

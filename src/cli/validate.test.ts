@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { invalidCases } from '../../test/fixtures/invalid-manifests.ts';
+import { UsageError } from './flags.ts';
 import { formatText, validateCommand, validateSources } from './validate.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,6 +88,32 @@ spec:
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /give at least one -f/);
     assert.ok(!usage.stderr.includes('    at '), 'no stack trace for a user error');
+  });
+
+  it('reads flags with util.parseArgs: = inside a value, unknown flags and missing values', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlo-validate-eq-'));
+    const file = join(dir, 'a=b.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+    const r = validateCommand([`--filename=${file}`, '-o=json']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal((JSON.parse(r.out) as { files: number }).files, 1, 'the whole path after the first =, and -o=json as kubectl reads it');
+    assert.throws(() => validateCommand(['-f', file, '--stirct']), (e: unknown) => e instanceof UsageError && e.message === 'unknown flag --stirct; see milvus-load-operator validate --help');
+    assert.throws(() => validateCommand(['--nope=secret']), (e: unknown) => e instanceof UsageError && !e.message.includes('secret'));
+    assert.throws(() => validateCommand(['-f']), /^Error: -f needs a value$/);
+    assert.throws(() => validateCommand(['-f', file, '--strict=false']), /--strict is a switch and takes no value/);
+    assert.throws(() => validateCommand(['-f', file, '-o', 'yaml']), /-o yaml: use text or json/);
+  });
+
+  it('--help wins over a malformed line, and a usage error is one line on stderr with exit 2', () => {
+    const help = spawnSync(process.execPath, [main, 'validate', '-f', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: milvus-load-operator validate/);
+    const unknown = spawnSync(process.execPath, [main, 'validate', '--bogus'], { encoding: 'utf8' });
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stderr, 'milvus-load-operator: unknown flag --bogus; see milvus-load-operator validate --help\n');
+    const version = spawnSync(process.execPath, [main, 'version', 'extra'], { encoding: 'utf8' });
+    assert.equal(version.status, 2);
+    assert.match(version.stderr, /unexpected argument extra: version takes flags only/);
   });
 
   it('is fast enough for a pre-commit hook: 1,000 manifests (measured, not asserted)', (t) => {

@@ -6,7 +6,7 @@ import { printable, quoted, safeMessage } from '../api/display.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
 import type { FieldError } from '../api/validate.ts';
 import { collectFiles, MANIFEST_LIMITS, parseManifest, readSource, readStdin, type SourceRead } from './manifests.ts';
-import { UsageError } from './run.ts';
+import { commonFlags, outputFlag, parseCommandLine, UsageError, type FlagSpecs, type Output } from './flags.ts';
 
 export { collectFiles } from './manifests.ts';
 
@@ -35,7 +35,7 @@ export type Source = { file: string; text: string } | { file: string; error: str
 interface Flags {
   inputs: string[];
   strict: boolean;
-  output: 'text' | 'json';
+  output: Output;
 }
 
 export const VALIDATE_HELP = `Usage: milvus-load-operator validate -f FILE|DIR|- [-f ...] [--strict] [-o text|json]
@@ -57,24 +57,14 @@ JSON (etcd's default --max-request-bytes).
 Exit codes: 0 all valid, 1 invalid objects found, 2 usage error.
 `;
 
+export const VALIDATE_OPTIONS = {
+  ...commonFlags('help', 'filename', 'output'),
+  strict: { type: 'boolean' },
+} as const satisfies FlagSpecs;
+
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { inputs: [], strict: false, output: 'text' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    const [name, inline] = a.split('=', 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    if (name === '-f' || name === '--filename') flags.inputs.push(value());
-    else if (name === '--strict') flags.strict = true;
-    else if (name === '-o' || name === '--output') {
-      const v = value();
-      if (v !== 'text' && v !== 'json') throw new UsageError(`-o ${v}: use text or json`);
-      flags.output = v;
-    } else throw new UsageError(`unknown flag ${a}; see milvus-load-operator validate --help`);
-  }
+  const values = parseCommandLine('validate', argv, VALIDATE_OPTIONS);
+  const flags: Flags = { inputs: values.filename ?? [], strict: values.strict ?? false, output: outputFlag(values.output) };
   if (flags.inputs.length === 0) throw new UsageError('give at least one -f FILE, DIR or -');
   return flags;
 }
