@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube } from '../test/env/kube.ts';
 import { standaloneUnavailableReason, startMilvusStandalone } from '../test/env/milvus.ts';
+import { scrapeMetrics, total } from '../test/env/operator-metrics.ts';
 import { freePort } from '../test/env/ports.ts';
 import { spawnManaged } from '../test/env/process.ts';
 import { until } from '../test/env/wait.ts';
@@ -27,16 +28,6 @@ import { REPO_ROOT } from './session.ts';
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, 'no-standalone': { type: 'boolean', default: false }, 'keep-log': { type: 'string' }, trace: { type: 'string' } } });
 const minutes = Number(values.minutes);
 const GiB = 2 ** 30;
-
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 console.log('building dist/ (npm run build) ...');
 execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
@@ -80,9 +71,8 @@ const stdLoads: number[] = [];
 let lastStd = 0;
 const end = Date.now() + minutes * 60_000;
 while (Date.now() < end) {
-  const text = (await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)) ?? '';
   // Calls to the standalone instance: total minus the simulator's own count.
-  const allLoads = counter(text, 'milvus_load_operator_milvus_requests_total', { method: 'load' });
+  const allLoads = total(await scrapeMetrics(`http://127.0.0.1:${metricsPort}/metrics`), 'milvus_load_operator_milvus_requests_total', { method: 'load' });
   const simLoads = Object.values(loadCalls).reduce((a, l) => a + l.length, 0);
   const std = allLoads - simLoads;
   if (std > lastStd) for (let i = lastStd; i < std; i++) stdLoads.push(Date.now() - t0);

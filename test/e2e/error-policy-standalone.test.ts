@@ -11,20 +11,10 @@ import type { KubeEnv } from '../env/kube.ts';
 import { startKube } from '../env/kube.ts';
 import { standaloneUnavailableReason, startMilvusStandalone, type MilvusServer } from '../env/milvus.ts';
 import { until } from '../env/wait.ts';
-import { httpGet, installCrds, startOperator, type OperatorProcess } from '../reliability/support.ts';
+import { scrapeMetrics, total } from '../env/operator-metrics.ts';
+import { installCrds, startOperator, type OperatorProcess } from '../reliability/support.ts';
 
 const NS = 'search';
-
-/** The sum of a Prometheus counter's samples that carry these labels; 0 when there are none yet. */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 describe('error policy on Milvus standalone: a missing index', { timeout: 600_000, skip: standaloneUnavailableReason() }, () => {
   let kube: KubeEnv;
@@ -33,8 +23,7 @@ describe('error policy on Milvus standalone: a missing index', { timeout: 600_00
   let op: OperatorProcess;
   const calls = async (method: string, outcome?: string): Promise<number> => {
     assert.ok(op.metricsUrl, 'the operator serves no metrics');
-    const text = (await httpGet(op.metricsUrl)) ?? '';
-    return sample(text, 'milvus_load_operator_milvus_requests_total', { method, ...(outcome ? { outcome } : {}) });
+    return total(await scrapeMetrics(op.metricsUrl), 'milvus_load_operator_milvus_requests_total', { method, ...(outcome ? { outcome } : {}) });
   };
   const status = async (): Promise<{ conditions: Record<string, { status: string; reason: string }>; c: Record<string, unknown> | undefined }> => {
     const r = await kube.kubectl(['get', 'clp', 'vectors', '-n', NS, '-o', 'json']);

@@ -11,6 +11,11 @@ export async function scrapeMetrics(url: string): Promise<Exposition> {
   return parseExposition(await r.text());
 }
 
+/** Sum of `name` over the samples that carry these labels (0 when there are none yet). */
+export function total(e: Exposition, name: string, match: Readonly<Record<string, string>> = {}): number {
+  return e.samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+}
+
 /** Sum of `name` over the samples whose `milvus` label names the instance on `port` (the label is the normalized URI). */
 export function ofInstance(e: Exposition, name: string, port: number, match: Readonly<Record<string, string>> = {}): number {
   return e.samples
