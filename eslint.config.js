@@ -6,19 +6,28 @@ import tseslint from 'typescript-eslint';
 
 /**
  * @param {string[]} allowed  folders under src/ this layer may import
+ * @param {{ selector: string, message: string }[]} [extraSyntax]  further no-restricted-syntax entries (the pure layers)
  * @returns {Record<string, unknown>}
  */
-function layer(allowed) {
+function layer(allowed, extraSyntax = []) {
   const all = ['api', 'schedule', 'planner', 'milvus', 'kube', 'controller', 'metrics', 'log', 'cli', 'main'];
   const forbidden = all.filter((l) => !allowed.includes(l));
+  const message = `Layer boundary (DESIGN §2): this folder may only import from src/{${allowed.join(',')}}.`;
   return {
+    // `import()` is not an import declaration: no-restricted-imports does not see it, so the same rule is stated for it.
+    'no-restricted-syntax': [
+      'error',
+      { selector: `ImportExpression[source.value=/(^|\\/)(${forbidden.join('|')})(\\/|\\.ts$)/]`, message },
+      { selector: 'ImportExpression[source.value=/(^|\\/)test\\//]', message: 'Production code must not import test code.' },
+      ...extraSyntax,
+    ],
     'no-restricted-imports': [
       'error',
       {
         patterns: [
           {
             regex: `(^|/)(${forbidden.join('|')})(/|\\.ts$)`,
-            message: `Layer boundary (DESIGN §2): this folder may only import from src/{${allowed.join(',')}}.`,
+            message,
           },
           { regex: '(^|/)test/', message: 'Production code must not import test code.' },
         ],
@@ -33,11 +42,9 @@ const pureLayerRules = {
     { object: 'Date', property: 'now', message: 'Pure layer: take `now` as an argument (STYLE §5).' },
     { object: 'Math', property: 'random', message: 'Pure layer: no randomness (STYLE §1).' },
   ],
-  'no-restricted-syntax': [
-    'error',
-    { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure layer: take `now` as an argument.' },
-  ],
 };
+
+const pureSyntax = [{ selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Pure layer: take `now` as an argument.' }];
 
 export default tseslint.config(
   // scripts/check-node.mjs is plain JavaScript for old Node versions, outside the TypeScript project.
@@ -77,8 +84,8 @@ export default tseslint.config(
     },
   },
   { files: ['src/api/**'], rules: layer(['api']) },
-  { files: ['src/schedule/**'], rules: { ...layer(['api', 'schedule']), ...pureLayerRules } },
-  { files: ['src/planner/**'], rules: { ...layer(['api', 'schedule', 'planner']), ...pureLayerRules } },
+  { files: ['src/schedule/**'], rules: { ...layer(['api', 'schedule'], pureSyntax), ...pureLayerRules } },
+  { files: ['src/planner/**'], rules: { ...layer(['api', 'schedule', 'planner'], pureSyntax), ...pureLayerRules } },
   { files: ['src/log/**'], rules: layer(['log']) },
   { files: ['src/milvus/**'], rules: layer(['api', 'milvus', 'log']) },
   { files: ['src/kube/**'], rules: layer(['api', 'kube', 'log']) },
