@@ -15,7 +15,7 @@ import { ConnectionPool, type PortFactory } from './connections.ts';
 import type { EndpointList } from './credential-scope.ts';
 import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type Outcome } from './queue.ts';
 import { instanceOf } from './pass.ts';
 import { createReconciler, type ReconcileStats } from './reconcile.ts';
 
@@ -93,30 +93,24 @@ export function createOperator(o: OperatorOptions): Operator {
   let active = !o.standby;
   const kubeFailing = new Map<string, string>();
   const cache = new EstimateCache();
-  const policyInformers: Informer<PolicyObject>[] = [];
-  const queueRef: { q?: WorkQueue } = {};
-  const informersSynced = (): boolean => policyInformers.every((i) => i.hasSynced()) && budgetInformer.hasSynced();
-  // Nothing is reconciled until every cache is full: acting on a partial view
-  // would, for example, load a collection a not-yet-seen budget would defer.
-  function resumeWhenSynced(): void {
-    if (queueRef.q && informersSynced() && active) {
-      log.info('caches synced; reconciling');
-      queueRef.q.resume();
-    }
-  }
+  // The queue comes first and starts paused: informers feed it from their
+  // first event, and it runs nothing until every cache is full (acting on a
+  // partial view would, for example, load a collection a not-yet-seen budget
+  // would defer). Its worker is `work`, below.
+  const q = new WorkQueue((instance) => work(instance), { concurrency: o.concurrency, maxBackoffMs: o.maxBackoffMs ?? 30_000, clock });
+  q.pause();
   // A URI that cannot be parsed still gets its policy a status (InvalidSpec), under a key of its own.
   const enqueueUri = (uri: string | undefined): void => {
-    if (uri !== undefined && queueRef.q) queueRef.q.add(instanceOf(uri));
+    if (uri !== undefined) q.add(instanceOf(uri));
   };
+  const watchOptions = { http: o.http, clock, ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}), onSynced: () => resumeWhenSynced() };
   const paths = o.namespaces.length > 0 ? o.namespaces.map((ns) => policiesPath(ns)) : [policiesPath()];
-  for (const path of paths) {
-    policyInformers.push(
+  const policyInformers = paths.map(
+    (path) =>
       new Informer<PolicyObject>({
+        ...watchOptions,
         name: `policies ${path}`,
-        http: o.http,
-        clock,
         path,
-        ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
         onChange: (_key, cur, prev) => {
           if (onlyStatusChanged(prev, cur)) return;
           enqueueUri(cur?.spec?.milvus?.uri);
@@ -126,16 +120,12 @@ export function createOperator(o: OperatorOptions): Operator {
           metrics?.watchRestarts.inc({ resource: 'collectionloadpolicies' });
           log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs });
         },
-        onSynced: () => resumeWhenSynced(),
       }),
-    );
-  }
+  );
   const budgetInformer = new Informer<BudgetObject>({
+    ...watchOptions,
     name: 'budgets',
-    http: o.http,
-    clock,
     path: budgetsPath,
-    ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
     onChange: (_key, cur, prev) => {
       if (onlyStatusChanged(prev, cur)) return;
       enqueueUri(cur?.spec?.milvusUri);
@@ -145,8 +135,14 @@ export function createOperator(o: OperatorOptions): Operator {
       metrics?.watchRestarts.inc({ resource: 'collectionloadbudgets' });
       log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs });
     },
-    onSynced: () => resumeWhenSynced(),
   });
+  const informersSynced = (): boolean => policyInformers.every((i) => i.hasSynced()) && budgetInformer.hasSynced();
+  function resumeWhenSynced(): void {
+    if (informersSynced() && active) {
+      log.info('caches synced; reconciling');
+      q.resume();
+    }
+  }
   const reconcile = createReconciler({
     kube: kubePort(o.http),
     pool,
@@ -166,35 +162,33 @@ export function createOperator(o: OperatorOptions): Operator {
       o.onReconciled?.(instance, stats);
     },
   });
-  const q = new WorkQueue(
-    async (instance) => {
-      const started = performance.now();
-      const done = (result: string): void => {
-        metrics?.reconcileTotal.inc({ milvus: instance, result });
-        metrics?.reconcileDuration.observe({ milvus: instance }, (performance.now() - started) / 1000);
-      };
-      try {
-        const outcome = await reconcile(instance);
-        kubeFailing.delete(instance);
-        done(outcome.ok ? 'ok' : 'unreachable');
-        if (!outcome.ok) {
-          metrics?.reconcileErrors.inc({ milvus: instance, reason: 'MilvusUnavailable' });
-          metrics?.queueRetries.inc();
-        }
-        log.debug('reconciled', { instance, ms: Math.round(performance.now() - started) });
-        return outcome;
-      } catch (e: unknown) {
-        const kube = e instanceof KubeApiError;
-        if (kube) kubeFailing.set(instance, (e as Error).message);
-        done('error');
-        metrics?.reconcileErrors.inc({ milvus: instance, reason: kube ? 'KubernetesApi' : 'Internal' });
+  /** One reconcile of an instance, counted and timed; a failure is retried with the queue's backoff. */
+  async function work(instance: string): Promise<Outcome> {
+    const started = performance.now();
+    const done = (result: string): void => {
+      metrics?.reconcileTotal.inc({ milvus: instance, result });
+      metrics?.reconcileDuration.observe({ milvus: instance }, (performance.now() - started) / 1000);
+    };
+    try {
+      const outcome = await reconcile(instance);
+      kubeFailing.delete(instance);
+      done(outcome.ok ? 'ok' : 'unreachable');
+      if (!outcome.ok) {
+        metrics?.reconcileErrors.inc({ milvus: instance, reason: 'MilvusUnavailable' });
         metrics?.queueRetries.inc();
-        log.error('reconcile failed; retrying with backoff', { instance, error: (e as Error).message });
-        return { ok: false, retry: true };
       }
-    },
-    { concurrency: o.concurrency, maxBackoffMs: o.maxBackoffMs ?? 30_000, clock },
-  );
+      log.debug('reconciled', { instance, ms: Math.round(performance.now() - started) });
+      return outcome;
+    } catch (e: unknown) {
+      const kube = e instanceof KubeApiError;
+      if (kube) kubeFailing.set(instance, (e as Error).message);
+      done('error');
+      metrics?.reconcileErrors.inc({ milvus: instance, reason: kube ? 'KubernetesApi' : 'Internal' });
+      metrics?.queueRetries.inc();
+      log.error('reconcile failed; retrying with backoff', { instance, error: (e as Error).message });
+      return { ok: false, retry: true };
+    }
+  }
   let resyncTimer: NodeJS.Timeout | undefined;
   const allInstances = (): Set<string> => {
     const keys = new Set<string>();
@@ -205,8 +199,6 @@ export function createOperator(o: OperatorOptions): Operator {
     }
     return keys;
   };
-  queueRef.q = q;
-  q.pause();
   metrics?.readQueueDepth(() => q.depth());
   metrics?.leader.set(active ? 1 : 0);
   return {
