@@ -7,7 +7,8 @@ import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
-import type { ObservedDatabase, Plan } from '../planner/types.ts';
+import type { MilvusPort } from '../milvus/port.ts';
+import type { ObservationFailure, ObservedCollection, ObservedDatabase, Plan, PolicyInput } from '../planner/types.ts';
 import { resolveInputs, type InputSources, type Inputs } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
 import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
@@ -45,35 +46,50 @@ export interface Planned {
  * load timeout). Milvus replays the reason on GetLoadingProgress: ask, once
  * per such collection. Returns the observation with those reasons added.
  */
+/** The reason Milvus replays on GetLoadingProgress for a load it gave up; undefined when it has none. */
+async function whyGivenUp(port: MilvusPort, database: string, name: string): Promise<ObservationFailure | undefined> {
+  try {
+    await port.loadProgress(database, name);
+    return undefined;
+  } catch (e: unknown) {
+    if (!(e instanceof MilvusError) || e.kind === 'notFound' || e.reason === 'CollectionNotLoaded') return undefined;
+    return { reason: e.reason, message: `${e.message}; ${ADVICE[e.reason]}`, class: e.kind === 'terminal' ? 'Terminal' : 'Retryable' };
+  }
+}
+
 async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Promise<Map<string, ObservedDatabase>> {
-  const out = new Map(observed);
+  // Per observation key, a copy of its collections made at the first reason found and amended after.
+  const amended = new Map<string, Map<string, ObservedCollection>>();
   for (const input of ins.inputs) {
-    const db = out.get(input.observationKey);
+    const db = observed.get(input.observationKey);
     const g = ins.groups.get(input.observationKey);
     if (!db?.ok || !g) continue;
     for (const prev of input.policy.status?.collections ?? []) {
       const wasLoading = prev.state === 'Loading' || (prev.state === 'Failed' && prev.reason === 'LoadTimedOut');
-      const o = db.collections.get(prev.name);
+      const o = (amended.get(input.observationKey) ?? db.collections).get(prev.name);
       if (!wasLoading || !o || o.loadState !== 'NotLoad' || o.loadError) continue;
-      try {
-        await g.port.loadProgress(g.database, prev.name);
-      } catch (e: unknown) {
-        if (e instanceof MilvusError && e.kind !== 'notFound' && e.reason !== 'CollectionNotLoaded') {
-          const collections = new Map(db.collections);
-          collections.set(prev.name, { ...o, loadError: { reason: e.reason, message: `${e.message}; ${ADVICE[e.reason]}`, class: e.kind === 'terminal' ? 'Terminal' : 'Retryable' } });
-          out.set(input.observationKey, { ok: true, collections });
-        }
-      }
+      const loadError = await whyGivenUp(g.port, g.database, prev.name);
+      if (!loadError) continue;
+      let collections = amended.get(input.observationKey);
+      if (!collections) amended.set(input.observationKey, (collections = new Map(db.collections)));
+      collections.set(prev.name, { ...o, loadError });
     }
   }
+  const out = new Map(observed);
+  for (const [key, collections] of amended) out.set(key, { ok: true, collections });
   return out;
 }
 
 async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {
+  const users = new Map<string, PolicyInput[]>();
+  for (const i of ins.inputs) {
+    const list = users.get(i.observationKey);
+    if (list) list.push(i);
+    else users.set(i.observationKey, [i]);
+  }
   const observed = new Map<string, ObservedDatabase>();
   await mapLimit([...ins.groups.entries()], OBSERVE_CONCURRENCY, async ([key, g]) => {
-    const needs = needsFor(g.database, ins.inputs.filter((i) => i.observationKey === key), budgeted);
-    observed.set(key, await observeDatabase(g.port, needs, cache, now));
+    observed.set(key, await observeDatabase(g.port, needsFor(g.database, users.get(key) ?? [], budgeted), cache, now));
   });
   return probeAbandonedLoads(ins, observed);
 }

@@ -137,6 +137,23 @@ describe('reconcile: a load Milvus gave up', () => {
     assert.equal(h.milvus.count('load'), 2);
   });
 
+  it('keeps the reason of every collection of a policy that Milvus gave up in the same pass', async () => {
+    const h = new Harness({ start: T0 });
+    h.milvus.add('c1');
+    h.milvus.add('c2');
+    h.kube.apply(policy({ name: 'p', spec: { selector: { names: ['c1', 'c2'] } } }));
+    h.milvus.loadSteps = 4;
+    await h.pass();
+    delete h.milvus.collection('c1').percent;
+    delete h.milvus.collection('c2').percent;
+    h.milvus.failNext('loadProgress', realFailure('InsufficientMemory', 'GetLoadingProgress'), 2);
+    h.clock.advance(2_000);
+    await h.pass();
+    assert.equal(h.milvus.count('loadProgress'), 2);
+    for (const name of ['c1', 'c2']) assert.equal(h.entry('p', name).reason, 'InsufficientMemory', `${name} keeps its reason`);
+    assert.equal(h.milvus.count('load'), 2, 'neither is loaded again at once');
+  });
+
   it('a collection released by hand while loading is loaded again (GetLoadingProgress: not loaded)', async () => {
     const h = onePolicy();
     h.milvus.loadSteps = 4;
