@@ -4,6 +4,16 @@
 const CLUSTER_SUFFIXES = ['.svc.cluster.local', '.svc.cluster.local.', '.svc'];
 export const DEFAULT_MILVUS_PORT = 19530;
 
+/** Node's URL, or undefined for text it does not parse (instead of its TypeError). */
+export function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch (e: unknown) {
+    if (e instanceof TypeError) return undefined;
+    throw e;
+  }
+}
+
 /**
  * Normalizes a Milvus URI to `host:port`: the scheme does not matter, the port
  * defaults to 19530, the host is lower-cased, and the in-cluster DNS suffixes
@@ -13,13 +23,8 @@ export const DEFAULT_MILVUS_PORT = 19530;
  * MILVUS_URI pattern accepts has a key (see test/api/milvus-uri.test.ts).
  */
 export function instanceKey(uri: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch (e: unknown) {
-    if (e instanceof TypeError) return undefined;
-    throw e;
-  }
+  const url = parseUrl(uri);
+  if (!url) return undefined;
   let host = url.hostname.toLowerCase();
   if (host === '') return undefined;
   for (const suffix of CLUSTER_SUFFIXES) {

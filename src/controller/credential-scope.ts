@@ -5,7 +5,7 @@
 // the Secret's owner lists the endpoints it may go to, in an annotation on
 // the Secret, or the cluster administrator allows endpoints for every Secret
 // with --allowed-milvus-endpoints. Pure: no I/O, unit-tested on its own.
-import { instanceKey } from '../api/instance.ts';
+import { instanceKey, parseUrl } from '../api/instance.ts';
 
 export const ALLOWED_ENDPOINTS_ANNOTATION = 'milvusload.io/allowed-endpoints';
 export const ALLOWED_ENDPOINTS_FLAG = '--allowed-milvus-endpoints';
@@ -39,13 +39,8 @@ function parseEntry(entry: string): EndpointRule | undefined {
   const scheme = SCHEME.exec(entry)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return undefined;
   const uri = scheme === undefined ? `http://${entry}` : entry;
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch (e: unknown) {
-    if (e instanceof TypeError) return undefined;
-    throw e;
-  }
+  const url = parseUrl(uri);
+  if (!url) return undefined;
   // host[:port] only: a path, query, user or password means a typo or a URL pasted whole.
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[/?#@]/.test(entry.slice(scheme === undefined ? 0 : scheme.length + 3))) return undefined;
   const endpoint = instanceKey(uri);
@@ -128,12 +123,7 @@ function plainHttpRefused(req: CredentialRequest, endpoint: string, inCluster: b
 /** May the credentials of `req.secret` be sent to `req.uri`? */
 export function decideCredentialUse(req: CredentialRequest): CredentialDecision {
   const endpoint = instanceKey(req.uri);
-  let url: URL | undefined;
-  try {
-    url = new URL(req.uri);
-  } catch (e: unknown) {
-    if (!(e instanceof TypeError)) throw e;
-  }
+  const url = parseUrl(req.uri);
   if (!url || endpoint === undefined) return refuse(`spec.milvus.uri is not a URI, so Secret ${req.secret} is sent nowhere; fix spec.milvus.uri`);
   const own = parseEndpointList(req.annotations?.[ALLOWED_ENDPOINTS_ANNOTATION] ?? '');
   const matching = [...own.rules.map((r) => ({ ...r, by: 'secret' as const })), ...req.operatorAllowed.rules.map((r) => ({ ...r, by: 'operator' as const }))].filter((r) => r.endpoint === endpoint);
