@@ -44,8 +44,8 @@ class FakeApiServer {
     await Promise.resolve();
     this.requests.push({ method, path, body });
     const reply = (b: unknown): { status: number; body: T } => ({ status: 200, body: b as T });
-    if (method === 'GET' && path.endsWith('/collectionloadpolicies')) return reply({ metadata: { resourceVersion: String(this.rv) }, items: [...this.policies.values()] });
-    if (method === 'GET' && path.endsWith('/collectionloadbudgets')) return reply({ metadata: { resourceVersion: String(this.rv) }, items: [] });
+    if (method === 'GET' && path.split('?')[0]?.endsWith('/collectionloadpolicies')) return reply({ metadata: { resourceVersion: String(this.rv) }, items: [...this.policies.values()] });
+    if (method === 'GET' && path.split('?')[0]?.endsWith('/collectionloadbudgets')) return reply({ metadata: { resourceVersion: String(this.rv) }, items: [] });
     if (method === 'GET' && path.includes('/secrets/')) throw new KubeApiError(404, 'NotFound', 'secret not found');
     const name = /collectionloadpolicies\/([^/]+)/.exec(path)?.[1] ?? '';
     const p = this.policies.get(name);

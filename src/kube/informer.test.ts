@@ -24,6 +24,9 @@ class FakeHttp {
   listFailures: Error[] = [];
   watchFailures: Error[] = [];
   lists = 0;
+  readonly listPaths: string[] = [];
+  /** Continue tokens the server answers 410 for (expired). */
+  expiredTokens = new Set<string>();
   readonly watches: OpenWatch[] = [];
 
   put(name: string, v: number): Obj {
@@ -32,13 +35,22 @@ class FakeHttp {
     return o;
   }
 
-  async call<T>(method: string, _path: string): Promise<{ status: number; body: T }> {
+  /** Pages as the apiserver does: `limit` objects, then a `continue` token for the rest. */
+  async call<T>(method: string, path: string): Promise<{ status: number; body: T }> {
     await Promise.resolve();
     assert.equal(method, 'GET');
     this.lists++;
+    this.listPaths.push(path);
     const f = this.listFailures.shift();
     if (f) throw f;
-    return { status: 200, body: { metadata: { resourceVersion: String(this.rv) }, items: [...this.items.values()] } as T };
+    const q = new URLSearchParams(path.split('?')[1] ?? '');
+    const token = q.get('continue') ?? '';
+    if (this.expiredTokens.has(token)) throw new KubeApiError(410, 'Expired', 'the provided continue parameter is too old');
+    const all = [...this.items.values()];
+    const from = token ? Number(token) : 0;
+    const limit = q.has('limit') ? Number(q.get('limit')) : all.length;
+    const rest = from + limit < all.length ? String(from + limit) : undefined;
+    return { status: 200, body: { metadata: { resourceVersion: String(this.rv), ...(rest ? { continue: rest } : {}) }, items: all.slice(from, from + limit) } as T };
   }
 
   async watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void): Promise<{ done: Promise<void>; abort: () => void }> {
@@ -86,9 +98,10 @@ async function settle(what: string, cond: () => boolean): Promise<void> {
   throw new Error(`never happened: ${what}`);
 }
 
-function setup(t: TestContext, opts: { watchTimeoutSeconds?: number; stallMarginMs?: number } = {}) {
+function setup(t: TestContext, opts: { watchTimeoutSeconds?: number; stallMarginMs?: number; pageSize?: number } = {}, prepare?: (http: FakeHttp) => void) {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const http = new FakeHttp();
+  prepare?.(http);
   const changes: string[] = [];
   const errors: { message: string; attempt: number; retryInMs: number }[] = [];
   let synced = 0;
@@ -129,6 +142,26 @@ describe('Informer', () => {
     assert.match(http.current().path, /resourceVersion=100$/);
     assert.equal(http.lists, 1, 'no relist for a normal close');
     assert.equal(synced(), 1);
+  });
+
+  it('lists page by page, and watches from the resourceVersion of the whole list', async (t) => {
+    const { http, inf, synced } = setup(t, { pageSize: 2 }, (h) => ['a', 'b', 'c', 'd', 'e'].forEach((n) => h.put(n, 1)));
+    await settle('watch', () => http.watches.length === 1);
+    assert.deepEqual(http.listPaths, ['/apis/x/v1/things?limit=2', '/apis/x/v1/things?limit=2&continue=2', '/apis/x/v1/things?limit=2&continue=4']);
+    assert.deepEqual(inf.list().map((o) => o.metadata.name), ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(synced(), 1, 'synced once, after the last page');
+    assert.match(http.current().path, /resourceVersion=15$/);
+  });
+
+  it('an expired continue token falls back to one LIST without pages, as client-go does', async (t) => {
+    const { http, inf, errors } = setup(t, { pageSize: 2 }, (h) => {
+      ['a', 'b', 'c'].forEach((n) => h.put(n, 1));
+      h.expiredTokens.add('2');
+    });
+    await settle('watch', () => http.watches.length === 1);
+    assert.deepEqual(http.listPaths, ['/apis/x/v1/things?limit=2', '/apis/x/v1/things?limit=2&continue=2', '/apis/x/v1/things']);
+    assert.deepEqual(inf.list().map((o) => o.metadata.name), ['a', 'b', 'c']);
+    assert.deepEqual(errors, [], 'not an error: no backoff');
   });
 
   it('relists at once on a 410 Gone event, and drops what disappeared meanwhile', async (t) => {

@@ -30,7 +30,20 @@ export interface InformerOptions<T extends KubeObject> {
   readonly maxBackoffMs?: number;
   /** The operator's one clock (backoff sleeps and the stall watchdog). */
   readonly clock?: Clock;
+  /**
+   * Objects per LIST page (client-go's pager uses 500): with 10,000 policies
+   * an unpaginated LIST is one response of tens of MiB, held as a string and
+   * as its parse at the same time; pages bound that peak.
+   */
+  readonly pageSize?: number;
 }
+
+interface ListPage<T> {
+  metadata: { resourceVersion: string; continue?: string };
+  items: T[];
+}
+
+const DEFAULT_PAGE_SIZE = 500;
 
 export function objectKey(o: KubeObject): string {
   return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
@@ -103,14 +116,15 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { body } = await this.opts.http.call<{ metadata: { resourceVersion: string }; items: T[] }>('GET', this.opts.path);
     const seen = new Set<string>();
-    for (const item of body.items) {
-      const key = objectKey(item);
-      seen.add(key);
-      const prev = this.cache.get(key);
-      this.cache.set(key, item);
-      if (!prev || prev.metadata.resourceVersion !== item.metadata.resourceVersion) this.opts.onChange(key, item, prev);
+    let resourceVersion: string;
+    try {
+      resourceVersion = await this.listPages(seen, this.opts.pageSize ?? DEFAULT_PAGE_SIZE);
+    } catch (e: unknown) {
+      // A continue token outlives etcd's compaction window only so long; like
+      // client-go's pager, fall back to one unpaginated LIST.
+      if (!isKubeError(e, 'Gone')) throw e;
+      resourceVersion = await this.listPages(seen, undefined);
     }
     for (const [key, prev] of this.cache) {
       if (!seen.has(key)) {
@@ -118,11 +132,32 @@ export class Informer<T extends KubeObject> {
         this.opts.onChange(key, undefined, prev);
       }
     }
-    this.resourceVersion = body.metadata.resourceVersion;
+    this.resourceVersion = resourceVersion;
     if (!this.synced) {
       this.synced = true;
       this.opts.onSynced?.();
     }
+  }
+
+  /** Lists every object page by page into the cache; returns the list's resourceVersion (one snapshot for all pages). */
+  private async listPages(seen: Set<string>, pageSize: number | undefined): Promise<string> {
+    const sep = this.opts.path.includes('?') ? '&' : '?';
+    let token: string | undefined;
+    for (;;) {
+      const query = [pageSize !== undefined ? `limit=${pageSize}` : '', token ? `continue=${encodeURIComponent(token)}` : ''].filter(Boolean).join('&');
+      const { body } = await this.opts.http.call<ListPage<T>>('GET', query ? `${this.opts.path}${sep}${query}` : this.opts.path);
+      for (const item of body.items) this.store(item, seen);
+      token = body.metadata.continue || undefined;
+      if (!token) return body.metadata.resourceVersion;
+    }
+  }
+
+  private store(item: T, seen: Set<string>): void {
+    const key = objectKey(item);
+    seen.add(key);
+    const prev = this.cache.get(key);
+    this.cache.set(key, item);
+    if (!prev || prev.metadata.resourceVersion !== item.metadata.resourceVersion) this.opts.onChange(key, item, prev);
   }
 
   private async watchLoop(): Promise<void> {
