@@ -101,6 +101,7 @@ describe('reconcile: credentials Secret', () => {
 
   it('missing, then incomplete, then unreadable: each a clear problem on this policy only', async () => {
     const h = withCredentials();
+    h.milvus.loadSteps = 2;
     h.milvus.add('other');
     h.kube.apply(policy({ name: 'q', spec: { selector: { names: ['other'] } } }));
     await h.pass();

@@ -14,11 +14,15 @@ function onePolicy(o: { dryRun?: boolean } = {}): Harness {
 describe('reconcile: status writes', () => {
   it('writes a status only when it changed, and refreshes lastSyncTime at the heartbeat', async () => {
     const h = onePolicy();
+    h.milvus.loadSteps = 2; // still loading at the end of the first pass
     await h.pass();
-    h.clock.advance(2_000);
-    await h.pass();
+    assert.equal(h.status('p').collections?.[0]?.state, 'Loading');
+    for (let i = 0; i < 3 && h.status('p').collections?.[0]?.state !== 'Loaded'; i++) {
+      h.clock.advance(2_000);
+      await h.pass();
+    }
+    assert.equal(h.status('p').collections?.[0]?.state, 'Loaded');
     const writes = h.kube.statusPatches.length;
-    assert.equal(writes, 2, 'LoadStarted, then Loaded');
     h.clock.advance(30_000);
     await h.pass();
     assert.equal(h.kube.statusPatches.length, writes, 'nothing changed: no write');
@@ -52,11 +56,28 @@ describe('reconcile: status writes', () => {
     assert.ok(h.logs.some((l) => l.includes('could not record an event')));
   });
 
-  it('records LoadStarted then Loaded as Normal Events on the policy', async () => {
+  it('a load Milvus finishes within the pass: one status write, already Loaded, and one Loaded Event', async () => {
     const h = onePolicy();
-    await h.pass();
+    const o = await h.pass();
+    assert.equal(h.kube.statusPatches.length, 1);
+    assert.equal(h.status('p').collections?.[0]?.state, 'Loaded');
+    assert.equal(h.condition('p', 'Progressing').status, 'False');
+    assert.deepEqual(h.kube.events.map((e) => `${e.type} ${e.reason}`), ['Normal Loaded']);
+    assert.equal(o.ok && o.requeueAfterMs, 30_000, 'nothing in flight: no progress poll');
     h.clock.advance(2_000);
     await h.pass();
+    assert.equal(h.kube.statusPatches.length, 1, 'the next pass renders the same status');
+  });
+
+  it('a load Milvus has not finished by the end of the pass: LoadStarted now, Loaded at the poll', async () => {
+    const h = onePolicy();
+    h.milvus.loadSteps = 2;
+    const o = await h.pass();
+    assert.equal(o.ok && o.requeueAfterMs, 2_000, 'in flight: poll');
+    for (let i = 0; i < 3 && h.status('p').collections?.[0]?.state !== 'Loaded'; i++) {
+      h.clock.advance(2_000);
+      await h.pass();
+    }
     assert.deepEqual(h.kube.events.map((e) => `${e.type} ${e.reason}`), ['Normal LoadStarted', 'Normal Loaded']);
     assert.deepEqual(h.kube.events[0]?.target, { kind: 'CollectionLoadPolicy', namespace: 'team', name: 'p', uid: 'uid-p' });
   });

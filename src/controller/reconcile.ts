@@ -14,7 +14,7 @@ import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { eventsFor, releaseAbandonedEvent, type EventSpec } from '../planner/events.ts';
 import { DEFAULT_DELETION_GRACE_MS } from '../planner/plan.ts';
 import type { Failure } from '../planner/retry.ts';
-import { nextAttemptOf, renderBudgetStatus, renderPolicyStatus, withActionFailures } from '../planner/status.ts';
+import { nextAttemptOf, renderBudgetStatus, renderPolicyStatus, withActionOutcomes } from '../planner/status.ts';
 import type { FinalizerAction, MilvusAction, Plan, PolicyDraft } from '../planner/types.ts';
 import { ConnectionPool } from './connections.ts';
 import { addFinalizerFirst, removeFinalizer, type FinalizerOutcome } from './finalizers.ts';
@@ -80,6 +80,8 @@ interface Acted {
   failed: number;
   /** Loads Milvus accepted: these are in flight now. */
   loadsSent: number;
+  /** Whole-collection loads Milvus accepted, per observation key (for settleLoads). */
+  readonly sentLoads: Map<string, MilvusAction[]>;
   /** Releases done: a deleted policy's finalizer can go on the next pass. */
   releasesDone: number;
 }
@@ -92,7 +94,7 @@ function failureOfAction(a: MilvusAction, e: unknown): Failure {
 
 /** Runs the Milvus actions; a policy whose finalizer could not be written first gets no load. */
 async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actions: readonly MilvusAction[], unguarded: ReadonlyMap<PolicyKey, FinalizerOutcome>): Promise<Acted> {
-  const acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0 };
+  const acted = noneActed();
   const fail = (a: MilvusAction, f: Failure): void => {
     const m = acted.failures.get(a.policy) ?? new Map<string, Failure>();
     m.set(a.collection, f);
@@ -112,7 +114,7 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
       if (a.kind === 'load') await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh });
       else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
       deps.cache.forget(a.database, a.collection);
-      if (a.kind === 'load') acted.loadsSent++;
+      if (a.kind === 'load') sent(acted, a);
       else acted.releasesDone++;
       alog.info(`${a.kind} ${a.reason === 'Declared' ? 'requested' : `(${a.reason})`}`, { action: a.kind, reason: a.reason, ...(a.partitions ? { partitions: a.partitions } : {}) });
     } catch (e: unknown) {
@@ -125,6 +127,46 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
     }
   });
   return acted;
+}
+
+function noneActed(): Acted {
+  return { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0, sentLoads: new Map() };
+}
+
+function sent(acted: Acted, a: MilvusAction): void {
+  acted.loadsSent++;
+  if (a.partitions) return;
+  const list = acted.sentLoads.get(a.observationKey);
+  if (list) list.push(a);
+  else acted.sentLoads.set(a.observationKey, [a]);
+}
+
+/**
+ * After the loads of a pass, one in-memory listing per database that had
+ * any: the loads Milvus finished meanwhile (small collections, the
+ * simulator) are reported Loaded in this pass's status, instead of Loading
+ * now and Loaded one poll later. Best effort: a failed listing leaves them
+ * Loading, and the poll finds them. Returns, per policy, the finished ones.
+ */
+async function settleLoads(ins: Inputs, acted: Acted): Promise<Map<PolicyKey, Set<string>>> {
+  const done = new Map<PolicyKey, Set<string>>();
+  for (const [key, loads] of acted.sentLoads) {
+    const g = ins.groups.get(key);
+    if (!g) continue;
+    let finished: Set<string>;
+    try {
+      finished = new Set((await g.port.listLoaded(g.database)).filter((c) => (c.loadedPercent ?? 0) >= 100).map((c) => c.name));
+    } catch {
+      continue;
+    }
+    for (const a of loads) {
+      if (!finished.has(a.collection)) continue;
+      const set = done.get(a.policy) ?? new Set<string>();
+      set.add(a.collection);
+      done.set(a.policy, set);
+    }
+  }
+  return done;
 }
 
 async function writeFinalizers(deps: ReconcilerDeps, log: Logger, ins: Inputs, actions: readonly FinalizerAction[], now: number): Promise<void> {
@@ -186,7 +228,8 @@ function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraf
   // Poll only while Milvus is really loading something (a failed or held call is not in flight),
   // or right after a release, so a deleted policy's finalizer goes without waiting for the resync.
   const releasedForDeletion = acted.releasesDone > 0 && p.actions.some((a) => a.kind === 'release' && a.reason === 'PolicyDeleted');
-  if (p.loading || acted.loadsSent > 0 || releasedForDeletion) candidates.push(deps.settings.pollMs);
+  const inFlight = acted.loadsSent > drafts.reduce((n, d) => n + (d.loadedInPass?.length ?? 0), 0);
+  if (p.loading || inFlight || releasedForDeletion) candidates.push(deps.settings.pollMs);
   const wake = [p.wakeAt, ...drafts.map(nextAttemptOf)].filter((x): x is number => x !== undefined);
   if (wake.length > 0) candidates.push(Math.max(0, Math.min(...wake) - now) + 50);
   return Math.min(...candidates);
@@ -204,7 +247,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
     let drafts = p.policies;
-    let acted: Acted = { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0 };
+    let acted = noneActed();
     let statusWrites = 0;
     if (deps.settings.dryRun) {
       if (p.actions.length > 0) log.info('dry run: would act', { actions: p.actions.map((a) => ('collection' in a ? `${a.kind} ${a.database}/${a.collection}` : `${a.kind} ${a.policy}`)) });
@@ -212,7 +255,8 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
       const finalizers = p.actions.filter((a): a is FinalizerAction => a.kind === 'addFinalizer' || a.kind === 'removeFinalizer');
       const guards = await addFinalizerFirst(deps.kube, log, ins.byRef, finalizers.filter((a) => a.kind === 'addFinalizer'));
       acted = await actOnMilvus(deps, log, ins, milvusActions, guards);
-      drafts = p.policies.map((d) => withActionFailures(d, acted.failures.get(d.ref) ?? new Map(), acted.refreshFailed.has(d.ref), now));
+      const completed = await settleLoads(ins, acted);
+      drafts = p.policies.map((d) => withActionOutcomes(d, { failures: acted.failures.get(d.ref) ?? new Map(), refreshFailed: acted.refreshFailed.has(d.ref), completed: completed.get(d.ref) }, now));
       await writeFinalizers(deps, log, ins, finalizers.filter((a) => a.kind === 'removeFinalizer'), now);
       statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: budgets }, now);
     }

@@ -34,12 +34,13 @@ function groupByReason(items: readonly { name: string; ev: EventSpec }[]): Event
   });
 }
 
-function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined): EventSpec | undefined {
+/** `loadedNow`: this pass sent the load and saw it finish, so no Loading status came first. */
+function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean): EventSpec | undefined {
   if (old?.state === c.state && old.reason === c.reason) return undefined;
   const text = `${c.name}: ${c.message ?? ''}`;
   if (c.reason === 'LoadStarted') return { type: 'Normal', reason: 'LoadStarted', message: text };
   if (c.reason === 'DriftCorrected') return { type: 'Warning', reason: 'DriftCorrected', message: text };
-  if (c.state === 'Loaded' && old?.state === 'Loading') return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };
+  if (c.state === 'Loaded' && (old?.state === 'Loading' || (loadedNow && old?.state !== 'Loaded'))) return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };
   if (c.state === 'Released' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'Released', message: text };
   if (['Failed', 'Conflict', 'NotFound', 'Deferred'].includes(c.state)) return { type: 'Warning', reason: c.reason ?? c.state, message: text };
   return undefined;
@@ -48,7 +49,8 @@ function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined)
 /** Events for what changed between two statuses of one policy. */
 export function eventsFor(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): EventSpec[] {
   const before = new Map((prev?.collections ?? []).map((c) => [c.name, c]));
-  const perCollection = (next.collections ?? []).map((c) => ({ name: c.name, ev: collectionEvent(c, before.get(c.name)) })).filter((x): x is { name: string; ev: EventSpec } => x.ev !== undefined);
+  const loadedNow = new Set(draft.loadedInPass ?? []);
+  const perCollection = (next.collections ?? []).map((c) => ({ name: c.name, ev: collectionEvent(c, before.get(c.name), loadedNow.has(c.name)) })).filter((x): x is { name: string; ev: EventSpec } => x.ev !== undefined);
   const events = groupByReason(perCollection);
   const ready = next.conditions?.find((c) => c.type === 'Ready');
   const was = prev?.conditions?.find((c) => c.type === 'Ready');

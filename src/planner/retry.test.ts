@@ -4,7 +4,7 @@ import { RELEASE_FINALIZER, RETRY_ANNOTATION } from '../api/constants.ts';
 import type { CollectionLoadPolicy, PolicyStatus } from '../api/policy.ts';
 import { plan } from './plan.ts';
 import { backoffMs, recordFailure, RETRYABLE_BACKOFF, retryStateOf, TERMINAL_BACKOFF, type Failure } from './retry.ts';
-import { nextAttemptOf, renderPolicyStatus, withActionFailures } from './status.ts';
+import { nextAttemptOf, renderPolicyStatus, withActionOutcomes } from './status.ts';
 import { coll, db, describeActions, input, policy, T0 } from './testkit.ts';
 import type { ObservedDatabase, Plan } from './types.ts';
 
@@ -55,7 +55,7 @@ function pass(p: CollectionLoadPolicy, observed: ObservedDatabase, now: number, 
   const draft = out.policies[0];
   assert.ok(draft);
   const failed = fail ? new Map(out.actions.flatMap((a) => (a.kind === 'load' ? [[a.collection, fail] as const] : []))) : new Map<string, Failure>();
-  const settled = withActionFailures(draft, failed, false, now);
+  const settled = withActionOutcomes(draft, { failures: failed, refreshFailed: false }, now);
   const next = nextAttemptOf(settled);
   return { plan: out, status: renderPolicyStatus(settled, now), ...(next !== undefined ? { next } : {}) };
 }
@@ -128,7 +128,7 @@ describe('error policy in the plan', () => {
       const loads = out.actions.filter((a) => a.kind === 'load').map((a) => (a.kind === 'load' ? a.collection : ''));
       if (loads.includes('c1')) attempts.push(now - T0);
       if (now === T0) assert.deepEqual(loads.sort(), ['c1', 'c2'], 'both are tried on the first pass');
-      const settled = withActionFailures(draft, new Map(loads.includes('c1') ? [['c1', NO_MEMORY]] : []), false, now);
+      const settled = withActionOutcomes(draft, { failures: new Map(loads.includes('c1') ? [['c1', NO_MEMORY]] : []), refreshFailed: false }, now);
       pol = withStatus(pol, renderPolicyStatus(settled, now));
     }
     const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
@@ -175,7 +175,7 @@ describe('error policy in the plan', () => {
     assert.deepEqual(describeActions(out.actions), ['release default/c1'], 'no finalizer removal while releasing');
     const draft = out.policies[0];
     assert.ok(draft);
-    const status = renderPolicyStatus(withActionFailures(draft, new Map([['c1', failedRelease]]), false, T0), T0);
+    const status = renderPolicyStatus(withActionOutcomes(draft, { failures: new Map([['c1', failedRelease]]), refreshFailed: false }, T0), T0);
     const held = plan(input([{ ...deleting, status }], { default: db(coll('c1', 'Loaded')) }, { now: T0 + 500 }));
     assert.deepEqual(describeActions(held.actions), [], 'the release waits, and the finalizer stays');
     assert.equal(held.policies[0]?.entries?.[0]?.reason, 'ReleaseMilvusTimeout');

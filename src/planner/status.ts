@@ -223,23 +223,41 @@ export function renderBudgetStatus(budget: CollectionLoadBudget, draft: BudgetDr
   return { observedGeneration: generation, ...rest, conditions };
 }
 
-/** A Milvus call that failed in this pass, for `withActionFailures`. */
-export type ActionFailures = ReadonlyMap<string, Failure>;
+/** What the Milvus calls of one pass did to one policy's collections, for `withActionOutcomes`. */
+export interface ActionOutcome {
+  /** Calls that failed, by collection. */
+  readonly failures: ReadonlyMap<string, Failure>;
+  /** A refresh (reload) failed: the refresh annotation's value is not recorded as done. */
+  readonly refreshFailed: boolean;
+  /** Whole collections whose load Milvus had finished by the end of the pass (seen at 100%). */
+  readonly completed?: ReadonlySet<string>;
+}
 
 /**
- * Replaces planned entries with what actually happened when a Milvus call
- * failed: the collection is Failed, with its retry state counted on and the
- * next attempt due after the backoff (retry.ts).
+ * Replaces planned entries with what actually happened: a collection whose
+ * call failed is Failed, with its retry state counted on and the next
+ * attempt due after the backoff (retry.ts); a load Milvus finished within
+ * the pass is Loaded at once, so its first status is already the final one
+ * (one status write and one Event instead of two each).
  */
-export function withActionFailures(draft: PolicyDraft, failures: ActionFailures, refreshFailed: boolean, now: number): PolicyDraft {
-  if (failures.size === 0 && !refreshFailed) return draft;
+export function withActionOutcomes(draft: PolicyDraft, outcome: ActionOutcome, now: number): PolicyDraft {
+  const { failures, refreshFailed } = outcome;
+  const completed = outcome.completed ?? new Set<string>();
+  if (failures.size === 0 && !refreshFailed && completed.size === 0) return draft;
+  const loadedInPass: string[] = [];
   const entries = draft.entries?.map((e) => {
     const f = failures.get(e.name);
-    return f ? failedEntry(e, recordFailure(e.retry, f, now, `${draft.ref}/${e.name}`)) : e;
+    if (f) return failedEntry(e, recordFailure(e.retry, f, now, `${draft.ref}/${e.name}`));
+    if (e.state !== 'Loading' || !completed.has(e.name)) return e;
+    loadedInPass.push(e.name);
+    // As the next pass will render it (no progress on a Loaded entry), so it is not written twice.
+    // A corrected drift keeps its reason: its Warning Event is the one that matters.
+    const { progress: _progress, ...loaded } = e;
+    return e.reason === 'DriftCorrected' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
   });
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;
-  return { ...rest, ...(entries ? { entries } : {}), ...(refreshedValue ? { refreshedValue } : {}) };
+  return { ...rest, ...(entries ? { entries } : {}), ...(refreshedValue ? { refreshedValue } : {}), ...(loadedInPass.length > 0 ? { loadedInPass } : {}) };
 }
 
 /** The earliest next attempt among a policy's failed collections (the controller requeues then). */

@@ -157,6 +157,8 @@ export interface PolicyDraft {
   readonly retriedValue?: string;
   /** Milvus actions planned for this policy. */
   readonly actionCount: number;
+  /** Collections this pass loaded and saw finish (withActionOutcomes): one `Loaded` Event names them. */
+  readonly loadedInPass?: readonly string[];
 }
 
 export interface BudgetDraft {
