@@ -19,6 +19,7 @@ import type { FinalizerAction, MilvusAction, Plan, PolicyDraft } from '../planne
 import { ConnectionPool } from './connections.ts';
 import { addFinalizerFirst, removeFinalizer, type FinalizerOutcome } from './finalizers.ts';
 import { secretResolver, type Inputs, type PolicyKey } from './inputs.ts';
+import { jsonEqual } from './json-equal.ts';
 import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import { instanceOf, observeAndPlan } from './pass.ts';
@@ -53,23 +54,10 @@ export interface ReconcileStats {
   readonly plan: Plan;
 }
 
-/**
- * JSON with object keys sorted at every level. The apiserver returns objects
- * with their keys sorted; we render ours in insertion order. Comparing plain
- * JSON.stringify output would call every status changed and rewrite it on
- * every pass (and each write's watch event would trigger another pass).
- */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
-  );
-}
-
 /** Status equality that ignores the heartbeat field and key order. */
 export function sameStatus(a: PolicyStatus | undefined, b: PolicyStatus): boolean {
   if (!a) return false;
-  const strip = (s: PolicyStatus): string => canonicalJson({ ...s, lastSyncTime: undefined });
-  return strip(a) === strip(b);
+  return jsonEqual({ ...a, lastSyncTime: undefined }, { ...b, lastSyncTime: undefined });
 }
 
 /** What the Milvus calls of one pass did. */
@@ -187,7 +175,7 @@ async function reportAll(deps: ReconcilerDeps, log: Logger, drafts: readonly Pol
   for (const bd of budgets.drafts) {
     const b = budgets.objects.find((x) => x.metadata.name === bd.name);
     const next = b ? renderBudgetStatus(b, bd, now) : undefined;
-    if (!b || !next || canonicalJson(b.status) === canonicalJson(next)) continue;
+    if (!b || !next || jsonEqual(b.status, next)) continue;
     await deps.kube.patchBudgetStatus(b.metadata.name, b.status, next);
     writes++;
   }

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PolicyStatus } from '../api/policy.ts';
 import { onlyStatusChanged } from './operator.ts';
-import { canonicalJson, sameStatus } from './reconcile.ts';
+import fc from 'fast-check';
+import { jsonEqual } from './json-equal.ts';
+import { sameStatus } from './reconcile.ts';
+
+/** The oracle: JSON with keys sorted at every level (what the comparison did before). */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
 
 describe('status comparison', () => {
   it('ignores key order (the apiserver sorts keys; we render in insertion order) and the heartbeat', () => {
@@ -11,7 +20,27 @@ describe('status comparison', () => {
     assert.equal(sameStatus(stored, ours), true);
     assert.equal(sameStatus(stored, { ...ours, observedGeneration: 3 }), false);
     assert.equal(sameStatus(undefined, ours), false);
-    assert.equal(canonicalJson({ b: [{ d: 1, c: 2 }], a: null }), '{"a":null,"b":[{"c":2,"d":1}]}');
+  });
+
+  it('jsonEqual agrees with comparing key-sorted JSON, for any JSON values and key orders', () => {
+    const shuffled = (v: unknown, seed: number): unknown => {
+      if (Array.isArray(v)) return v.map((x, i) => shuffled(x, seed + i));
+      if (v === null || typeof v !== 'object') return v;
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (seed % 2 === 1) entries.reverse();
+      return Object.fromEntries(entries.map(([k, x]) => [k, shuffled(x, seed + 1)]));
+    };
+    const value = fc.jsonValue({ maxDepth: 3 });
+    fc.assert(
+      fc.property(value, value, fc.nat(), (a, b, seed) => {
+        assert.equal(jsonEqual(a, shuffled(b, seed)), canonicalJson(a) === canonicalJson(b));
+        assert.equal(jsonEqual(a, shuffled(a, seed)), true);
+      }),
+      { numRuns: 500, seed: 20261202 },
+    );
+    assert.equal(jsonEqual({ a: 1, b: undefined }, { a: 1 }), true, 'an undefined value is no key, as in JSON');
+    assert.equal(jsonEqual({ a: [1, 2] }, { a: [2, 1] }), false, 'array order matters');
+    assert.equal(jsonEqual({ a: null }, { a: undefined }), false);
   });
 
   it('skips watch events that change only the status, not spec, metadata we read, or deletion', () => {
