@@ -65,8 +65,10 @@ describe('credentials without client-node', { timeout: 120_000 }, () => {
     assert.equal(await whoami(http), 'system:serviceaccount:default:robot', 're-read at most once a minute');
     now += 61_000;
     assert.equal(await whoami(http), 'system:serviceaccount:default:robot2', 'the rotated token is used');
+    await writeFile(join(sa, 'namespace'), 'default');
     const loaded = await loadKubeAuth(undefined, { ...env, HOME: dir }, sa);
-    assert.equal(loaded.source, 'in-cluster service account');
+    assert.deepEqual([loaded.source, loaded.namespace], ['in-cluster service account', 'default']);
+    assert.equal(await whoami(new KubeHttp(loaded.auth)), 'system:serviceaccount:default:robot2');
   });
 
   it('hands exec plugins and other features to client-node, and says what is missing', async () => {
