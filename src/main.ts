@@ -61,8 +61,9 @@ async function main(argv: string[]): Promise<number> {
     return r.code;
   }
   if (command === 'plan') {
-    // Loaded only for `plan`: it needs @kubernetes/client-node's KubeConfig
-    // (contexts, namespaces), whose import alone costs `run` ~85 MiB of RSS.
+    // Loaded only for `plan`: its view and report code is of no use to `run`.
+    // Both read the kubeconfig with src/kube/kubeconfig.ts (ADR 0009), which
+    // imports @kubernetes/client-node only for exec plugins and the like.
     const { PLAN_HELP, planCommand } = await import('./cli/plan.ts');
     if (asksForHelp(rest)) {
       process.stdout.write(PLAN_HELP);

@@ -43,7 +43,7 @@ describe('credentials without client-node', { timeout: 120_000 }, () => {
 
   it('reads a token kubeconfig (the token is sent as a bearer header)', async () => {
     const path = await kube.serviceAccountKubeconfig('default', 'robot');
-    const auth = simpleKubeconfig(path);
+    const auth = simpleKubeconfig(path)?.auth;
     assert.ok(auth);
     assert.equal(await whoami(new KubeHttp(auth)), 'system:serviceaccount:default:robot');
   });
@@ -57,7 +57,7 @@ describe('credentials without client-node', { timeout: 120_000 }, () => {
     let now = 0;
     const env = { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port };
     assert.equal(inCluster({}, sa), undefined, 'not in a cluster without the service host variables');
-    const auth = inCluster(env, sa, () => now);
+    const auth = inCluster(env, sa, () => now)?.auth;
     assert.ok(auth);
     const http = new KubeHttp(auth);
     assert.equal(await whoami(http), 'system:serviceaccount:default:robot');
@@ -65,8 +65,10 @@ describe('credentials without client-node', { timeout: 120_000 }, () => {
     assert.equal(await whoami(http), 'system:serviceaccount:default:robot', 're-read at most once a minute');
     now += 61_000;
     assert.equal(await whoami(http), 'system:serviceaccount:default:robot2', 'the rotated token is used');
+    await writeFile(join(sa, 'namespace'), 'default');
     const loaded = await loadKubeAuth(undefined, { ...env, HOME: dir }, sa);
-    assert.equal(loaded.source, 'in-cluster service account');
+    assert.deepEqual([loaded.source, loaded.namespace], ['in-cluster service account', 'default']);
+    assert.equal(await whoami(new KubeHttp(loaded.auth)), 'system:serviceaccount:default:robot2');
   });
 
   it('hands exec plugins and other features to client-node, and says what is missing', async () => {

@@ -1,6 +1,6 @@
-// `milvus-load-operator run` must not load @kubernetes/client-node when our
-// own credential loader suffices (src/kube/kubeconfig.ts): its import alone
-// costs ~85 MiB of RSS. Checked on the module graph the real entry point
+// `milvus-load-operator run` (and `plan`) must not load @kubernetes/client-node
+// when our own credential loader suffices (src/kube/kubeconfig.ts): its import
+// alone costs tens of MiB of RSS (ADR 0009). Checked on the module graph the real entry point
 // loads, not on a memory figure (memory is measured by `npm run bench`).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -33,7 +33,7 @@ describe('what the entry point loads', () => {
   after(async () => tmp?.remove());
 
   const modulesFor = async (args: string[]): Promise<string[]> => {
-    const out = join(tmp.path, `${args.join('-')}.json`);
+    const out = join(tmp.path, `${args.join('-').replace(/[^\w.-]/g, '_')}.json`);
     await promisify(execFile)(process.execPath, ['--import', hooks, `${root}src/main.ts`, ...args], { cwd: root, env: { ...process.env, MLO_MODULES_OUT: out } });
     return JSON.parse(await readFile(out, 'utf8')) as string[];
   };
@@ -44,8 +44,26 @@ describe('what the entry point loads', () => {
     assert.deepEqual(mods.filter((u) => u.includes('@kubernetes/client-node')), []);
   });
 
-  it('plan does load it (so the check above can tell)', async () => {
-    const mods = await modulesFor(['plan', '--help']);
+  // plan reads the kubeconfig with the same loader (src/kube/kubeconfig.ts).
+  const kubeconfig = async (name: string, user: string): Promise<string> => {
+    const path = join(tmp.path, name);
+    await writeFile(path, `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{ name: c, context: { cluster: c, user: u } }]\nclusters: [{ name: c, cluster: { server: 'https://127.0.0.1:1' } }]\nusers: [{ name: u, user: ${user} }]\n`);
+    return path;
+  };
+  const planArgs = async (kc: string): Promise<string[]> => {
+    const empty = join(tmp.path, 'empty.yaml');
+    await writeFile(empty, '');
+    return ['plan', '-f', empty, '--kubeconfig', kc];
+  };
+
+  it('plan with a token kubeconfig does not load it either', async () => {
+    const mods = await modulesFor(await planArgs(await kubeconfig('token.yaml', '{ token: t }')));
+    assert.ok(mods.some((u) => u.includes('/src/cli/plan/')), 'sanity: plan ran');
+    assert.deepEqual(mods.filter((u) => u.includes('@kubernetes/client-node')), []);
+  });
+
+  it('an exec-plugin kubeconfig does load it (so the checks above can tell)', async () => {
+    const mods = await modulesFor(await planArgs(await kubeconfig('exec.yaml', '{ exec: { apiVersion: client.authentication.k8s.io/v1, command: /bin/false } }')));
     assert.ok(mods.some((u) => u.includes('@kubernetes/client-node')));
   });
 });

@@ -2,15 +2,15 @@
 // operator's own pass, print the view. Sends Milvus read-only calls only and
 // never writes to Kubernetes.
 import { readFileSync } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { PortFactory } from '../../controller/connections.ts';
 import { KubeHttp } from '../../kube/http.ts';
+import type { LoadedAuth } from '../../kube/kubeconfig.ts';
 import { createSdkPort } from '../../milvus/sdk-adapter.ts';
 import { UsageError } from '../flags.ts';
 import { readStdin, type SourceRead } from '../manifests.ts';
 import { readSources } from '../validate.ts';
 import { parsePlanFlags, type PlanFlags } from './flags.ts';
-import { loadKubeConfig, ManifestError, readCluster, readManifests, type PolicySet } from './inputs.ts';
+import { findCluster, ManifestError, readCluster, readManifests, type PolicySet } from './inputs.ts';
 import { planInstances } from './instances.ts';
 import { buildReport, type PlanReport } from './report.ts';
 import { renderText } from './render.ts';
@@ -42,28 +42,24 @@ interface Gathered {
   readonly scope?: { namespace: string; narrowed: boolean };
 }
 
-function fromFiles(flags: PlanFlags, deps: PlanDeps, kc: KubeConfig | undefined): Gathered {
+function fromFiles(flags: PlanFlags, deps: PlanDeps, cluster: LoadedAuth | undefined): Gathered {
   const caPem = flags.caFile === undefined ? undefined : readCa(flags.caFile);
   const sources = readSources(flags.inputs, deps.stdin);
-  const inputs = readManifests(sources, flags.namespace ?? contextNamespace(kc));
+  const inputs = readManifests(sources, flags.namespace ?? cluster?.namespace ?? 'default');
   const needsSecrets = inputs.policies.some((p) => p.spec.milvus.credentialsSecret || p.spec.milvus.tls?.caSecret);
   // Secrets from the cluster when there is one, unless --token / --ca-file say otherwise.
   const explicit = flags.tokenFlag !== undefined || caPem !== undefined;
-  const resolve = kc && needsSecrets && !explicit ? clusterResolver(new KubeHttp(kc)) : offlineResolver(flags.tokenFlag ?? flags.token, caPem);
+  const resolve = cluster && needsSecrets && !explicit ? clusterResolver(new KubeHttp(cluster.auth)) : offlineResolver(flags.tokenFlag ?? flags.token, caPem);
   return { inputs, resolve, source: 'files' };
 }
 
-function contextNamespace(kc: KubeConfig | undefined): string {
-  return (kc ? kc.getContextObject(kc.getCurrentContext())?.namespace : undefined) ?? 'default';
-}
-
 async function gather(flags: PlanFlags, deps: PlanDeps): Promise<Gathered> {
-  const kc = loadKubeConfig(flags.kubeconfig, deps.env);
-  if (flags.inputs.length > 0) return fromFiles(flags, deps, kc);
-  if (!kc) throw new UsageError('no -f and no kubeconfig: give manifests with -f FILE|DIR|-, or a cluster with --kubeconfig / KUBECONFIG');
-  const http = new KubeHttp(kc);
-  const namespace = flags.allNamespaces ? undefined : (flags.namespace ?? contextNamespace(kc));
-  const { narrowed, ...inputs } = await readCluster(http, kc.getCurrentCluster()?.server ?? '', namespace);
+  const cluster = await findCluster(flags.kubeconfig, deps.env);
+  if (flags.inputs.length > 0) return fromFiles(flags, deps, cluster);
+  if (!cluster) throw new UsageError('no -f and no kubeconfig: give manifests with -f FILE|DIR|-, or a cluster with --kubeconfig / KUBECONFIG');
+  const http = new KubeHttp(cluster.auth);
+  const namespace = flags.allNamespaces ? undefined : (flags.namespace ?? cluster.namespace ?? 'default');
+  const { narrowed, ...inputs } = await readCluster(http, cluster.auth.getCurrentCluster()?.server ?? '', namespace);
   return { inputs, resolve: clusterResolver(http), source: 'cluster', ...(namespace === undefined ? {} : { scope: { namespace, narrowed } }) };
 }
 

@@ -1,14 +1,11 @@
 // Where plan's policies and budgets come from: manifests (checked as
 // `validate` does) or the cluster (lists only, with the user's own kubeconfig).
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { CollectionLoadBudget } from '../../api/budget.ts';
 import { API_VERSION, BUDGET_KIND, GROUP, POLICY_KIND } from '../../api/constants.ts';
 import type { CollectionLoadPolicy } from '../../api/policy.ts';
 import { validateBudget, validatePolicy } from '../../api/resources.ts';
 import { isKubeError, type KubeHttp } from '../../kube/http.ts';
+import { KubeconfigMissingError, loadKubeAuth, NoKubeconfigError, type LoadedAuth } from '../../kube/kubeconfig.ts';
 import { budgetsPath, policiesPath } from '../../kube/resources.ts';
 import { UsageError } from '../flags.ts';
 import { parseManifest } from '../manifests.ts';
@@ -47,28 +44,18 @@ export function readManifests(sources: readonly Source[], defaultNamespace: stri
   return out;
 }
 
-/** The kubeconfig kubectl would use, or undefined when there is none. */
-export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv): KubeConfig | undefined {
-  const kc = new KubeConfig();
+/**
+ * The cluster kubectl would use, read by the operator's own loader, or
+ * undefined when there is none (plan then works offline from -f).
+ */
+export async function findCluster(path: string | undefined, env: NodeJS.ProcessEnv): Promise<LoadedAuth | undefined> {
   try {
-    if (path !== undefined) {
-      if (!existsSync(path)) throw new UsageError(`--kubeconfig ${path}: no such file`);
-      kc.loadFromFile(path);
-      return kc;
-    }
-    if (env.KUBECONFIG || existsSync(join(env.HOME ?? homedir(), '.kube', 'config'))) {
-      kc.loadFromDefault();
-      return kc;
-    }
+    return await loadKubeAuth(path, env);
   } catch (e: unknown) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof NoKubeconfigError) return undefined;
+    if (e instanceof KubeconfigMissingError && path !== undefined) throw new UsageError(`--kubeconfig ${path}: no such file`);
     throw new Error(`cannot read the kubeconfig${path ? ` ${path}` : ''}: ${(e as Error).message}`, { cause: e });
   }
-  if (env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) {
-    kc.loadFromCluster();
-    return kc;
-  }
-  return undefined;
 }
 
 function kubeFailure(e: unknown, what: string, server: string): Error {
