@@ -61,7 +61,8 @@ describe('run flags', () => {
   it('falls back to the MLO_* variable, then the default; the flag wins', () => {
     const env = { MLO_RESYNC: '2m', MLO_CONCURRENCY: '8', MLO_LOG_LEVEL: 'debug', MLO_DRY_RUN: 'true', MLO_NAMESPACES: 'a,b', MLO_LEADER_ELECT: 'true', MLO_LEADER_ELECTION_ID: 'mlo', KUBECONFIG: '/k=v' };
     const f = parseRunFlags([], env);
-    assert.deepEqual([f.resyncMs, f.concurrency, f.logLevel, f.dryRun, f.namespaces, f.leaderElect, f.leaderElectionId, f.kubeconfig], [120_000, 8, 'debug', true, ['a', 'b'], true, 'mlo', '/k=v']);
+    assert.deepEqual([f.resyncMs, f.concurrency, f.logLevel, f.dryRun, f.namespaces, f.leaderElect, f.leaderElectionId, f.kubeconfig], [120_000, 8, 'debug', true, ['a', 'b'], true, 'mlo', undefined], 'KUBECONFIG is read by the loader (it may be a list)');
+    assert.equal(parseRunFlags(['--kubeconfig=/k=v'], env).kubeconfig, '/k=v');
     const g = parseRunFlags(['--resync', '5s', '--concurrency=2', '--log-level', 'warn', '--namespaces', 'c'], env);
     assert.deepEqual([g.resyncMs, g.concurrency, g.logLevel, g.namespaces], [5_000, 2, 'warn', ['c']]);
     const d = parseRunFlags([], { MLO_RESYNC: '' });

@@ -152,7 +152,8 @@ function switchSetting(flag: boolean | undefined, environment: NodeJS.ProcessEnv
 export function parseRunFlags(argv: readonly string[], environment: NodeJS.ProcessEnv = process.env): RunFlags {
   const values = parseCommandLine('run', argv, RUN_OPTIONS);
   const from = settingsFrom(values, environment);
-  const kubeconfig = from('kubeconfig', 'KUBECONFIG')?.value;
+  // Only the flag: KUBECONFIG may be a list of files, which the loader merges as kubectl does.
+  const kubeconfig = values.kubeconfig;
   const flags: RunFlags = {
     namespaces: (from('namespaces', 'MLO_NAMESPACES')?.value ?? '').split(',').filter(Boolean),
     resyncMs: durationSetting(from('resync', 'MLO_RESYNC'), 30_000),
@@ -187,7 +188,7 @@ Flags (environment variable in brackets):
   --concurrency 4      Milvus instances reconciled at once [MLO_CONCURRENCY]
   --log-level info     debug | info | warn | error [MLO_LOG_LEVEL]
   --dry-run            plan and log, change nothing (neither Milvus nor Kubernetes) [MLO_DRY_RUN=true]
-  --kubeconfig PATH    kubeconfig file [KUBECONFIG]
+  --kubeconfig PATH    kubeconfig file [else KUBECONFIG, a list as kubectl reads it]
   --metrics-bind-address :8080
                        serve Prometheus metrics at /metrics; 0 turns it off [MLO_METRICS_BIND_ADDRESS]
   --health-probe-bind-address :8081
