@@ -35,17 +35,26 @@ export const NO_ENDPOINTS: EndpointList = { rules: [], invalid: [] };
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
+/** What an entry's scheme says about plain http; an entry with any other scheme is not an endpoint. */
+const PLAIN_HTTP_OF_SCHEME: ReadonlyMap<string, PlainHttp> = new Map([
+  ['http', 'always'],
+  ['https', 'never'],
+]);
+
+/** host[:port] only: a path, query, user or password means a typo or a URL pasted whole. */
+function isHostPortOnly(url: URL, afterScheme: string): boolean {
+  return url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '' && !/[/?#@]/.test(afterScheme);
+}
+
 function parseEntry(entry: string): EndpointRule | undefined {
   const scheme = SCHEME.exec(entry)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return undefined;
+  const plainHttp = scheme === undefined ? 'inCluster' : PLAIN_HTTP_OF_SCHEME.get(scheme);
+  if (plainHttp === undefined) return undefined;
   const uri = scheme === undefined ? `http://${entry}` : entry;
   const url = parseUrl(uri);
-  if (!url) return undefined;
-  // host[:port] only: a path, query, user or password means a typo or a URL pasted whole.
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[/?#@]/.test(entry.slice(scheme === undefined ? 0 : scheme.length + 3))) return undefined;
+  if (!url || !isHostPortOnly(url, entry.slice(scheme === undefined ? 0 : scheme.length + 3))) return undefined;
   const endpoint = instanceKey(uri);
-  if (endpoint === undefined) return undefined;
-  return { endpoint, plainHttp: scheme === 'http' ? 'always' : scheme === 'https' ? 'never' : 'inCluster' };
+  return endpoint === undefined ? undefined : { endpoint, plainHttp };
 }
 
 /** Parses a comma- or whitespace-separated list of endpoints (`host`, `host:port`, `http://host:port`, `https://host:port`). */
