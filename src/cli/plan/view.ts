@@ -3,6 +3,7 @@
 import { budgetSpecSchema } from '../../api/budget.ts';
 import type { CollectionState } from '../../api/policy.ts';
 import { estimateOf } from '../../planner/estimate.ts';
+import { policyRef } from '../../planner/rank.ts';
 import { selects } from '../../planner/select.ts';
 import { iso } from '../../planner/time.ts';
 import type { BudgetDraft, CollectionEntry, MilvusAction, ObservedCollection, Plan, PolicyDraft } from '../../planner/types.ts';
@@ -159,7 +160,7 @@ function budgetView(ip: InstancePlan, changes: readonly PlannedChange[], bd: Bud
 }
 
 function estimateFor(ip: InstancePlan, c: PlannedChange): number | undefined {
-  const input = ip.inputs.find((i) => `${i.policy.metadata.namespace ?? ''}/${i.policy.metadata.name}` === c.policy);
+  const input = ip.inputs.find((i) => policyRef(i.policy) === c.policy);
   const o = input ? observedOf(ip, input.observationKey, c.collection) : undefined;
   return input && o ? estimateOf(input.policy, o)?.bytes : undefined;
 }
