@@ -2,7 +2,7 @@
 // from the schema definitions.
 import { KINDS } from './crd.ts';
 import { QUANTITY } from './patterns.ts';
-import type { Node } from './schema.ts';
+import type { ArrayNode, Node, StringNode } from './schema.ts';
 
 function typeOf(node: Node): string {
   switch (node.kind) {
@@ -21,18 +21,39 @@ function typeOf(node: Node): string {
   }
 }
 
-function constraints(node: Node): string {
+function stringConstraints(node: StringNode): string[] {
   const parts: string[] = [];
-  if (node.kind === 'string') {
-    if (node.patternHint) parts.push(node.patternHint);
-    else if (node.pattern) parts.push(`pattern \`${node.pattern}\``);
-    if (node.minLength) parts.push(`min length ${node.minLength}`);
-    if (!node.enum) parts.push(`max length ${node.maxLength}`);
+  if (node.patternHint) parts.push(node.patternHint);
+  else if (node.pattern) parts.push(`pattern \`${node.pattern}\``);
+  if (node.minLength) parts.push(`min length ${node.minLength}`);
+  // An enum's length is implied by its values.
+  if (!node.enum) parts.push(`max length ${node.maxLength}`);
+  return parts;
+}
+
+function arrayConstraints(node: ArrayNode): string[] {
+  const count = node.minItems ? `${node.minItems}..${node.maxItems} items` : `at most ${node.maxItems} items`;
+  return [node.listType === 'set' ? `${count}, unique` : count];
+}
+
+function kindConstraints(node: Node): string[] {
+  switch (node.kind) {
+    case 'string':
+      return stringConstraints(node);
+    case 'integer':
+      return [`${node.minimum}..${node.maximum}`];
+    case 'quantity':
+      return [`e.g. \`12Gi\`, \`500Mi\` (matches \`${QUANTITY}\`)`];
+    case 'array':
+      return arrayConstraints(node);
+    case 'boolean':
+    case 'object':
+      return [];
   }
-  if (node.kind === 'integer') parts.push(`${node.minimum}..${node.maximum}`);
-  if (node.kind === 'quantity') parts.push(`e.g. \`12Gi\`, \`500Mi\` (matches \`${QUANTITY}\`)`);
-  if (node.kind === 'array') parts.push(`${node.minItems ? `${node.minItems}..` : 'at most '}${node.maxItems} items${node.listType === 'set' ? ', unique' : ''}`);
-  for (const r of node.rules ?? []) parts.push(`rule: ${r.message}`);
+}
+
+function constraints(node: Node): string {
+  const parts = [...kindConstraints(node), ...(node.rules ?? []).map((r) => `rule: ${r.message}`)];
   return parts.join('; ').replaceAll('|', '\\|');
 }
 

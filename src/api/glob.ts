@@ -50,29 +50,37 @@ function reversedRange(tokens: readonly Token[], positions: readonly number[]): 
   return undefined;
 }
 
-function parse(glob: string): { ok: true; tokens: Token[] } | { ok: false; error: string } {
+type Parsed<T> = { ok: true } & T | { ok: false; error: string };
+
+/** The `[...]` class opening at `open`; `close` is the index of its `]`. */
+function parseClass(glob: string, open: number): Parsed<{ token: Token; close: number }> {
+  // A `]` right after `[` (or `[!`) would close an empty class, so the search starts one further.
+  const close = glob.indexOf(']', open + 2);
+  if (close === -1) return { ok: false, error: `unclosed "[" at position ${open + 1}; close the class with "]"` };
+  let body = glob.slice(open + 1, close);
+  const negate = body.startsWith('!');
+  if (negate) body = body.slice(1);
+  if (body === '') return { ok: false, error: `empty character class at position ${open + 1}` };
+  return { ok: true, token: { kind: 'class', negate, ranges: classRanges(body) }, close };
+}
+
+function parse(glob: string): Parsed<{ tokens: Token[] }> {
   const tokens: Token[] = [];
   const positions: number[] = [];
   for (let i = 0; i < glob.length; i++) {
     positions[tokens.length] = i + 1;
     const c = glob.charAt(i);
-    if (c === '*') {
-      // `**` matches what `*` matches; one star keeps the matcher's last-star rule simple.
-      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
-    } else if (c === '?') tokens.push({ kind: 'any' });
-    else if (c === '[') {
-      // A `]` right after `[` (or `[!`) would close an empty class, so the search starts one further.
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) return { ok: false, error: `unclosed "[" at position ${i + 1}; close the class with "]"` };
-      let body = glob.slice(i + 1, close);
-      const negate = body.startsWith('!');
-      if (negate) body = body.slice(1);
-      if (body === '') return { ok: false, error: `empty character class at position ${i + 1}` };
-      tokens.push({ kind: 'class', negate, ranges: classRanges(body) });
-      i = close;
+    if (c === '[') {
+      const parsed = parseClass(glob, i);
+      if (!parsed.ok) return parsed;
+      tokens.push(parsed.token);
+      i = parsed.close;
     } else if (c === ']' || c === '!') {
       return { ok: false, error: `unexpected "${c}" at position ${i + 1}; "${c}" is only allowed inside a [class]` };
-    } else tokens.push({ kind: 'char', char: c });
+    } else if (c === '*') {
+      // `**` matches what `*` matches; one star keeps the matcher's last-star rule simple.
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else tokens.push(c === '?' ? { kind: 'any' } : { kind: 'char', char: c });
   }
   const reversed = reversedRange(tokens, positions);
   return reversed === undefined ? { ok: true, tokens } : { ok: false, error: reversed };

@@ -75,23 +75,42 @@ function nameOf(doc: Record<string, unknown>): string {
   return typeof m?.namespace === 'string' ? `${m.namespace}/${name}` : name;
 }
 
-function validateDocument(doc: unknown, strict: boolean): { ours: boolean; kind: string; name: string; errors: FieldError[] } {
+interface DocumentVerdict {
+  /** A document of ours: it is counted, and its errors fail the run. */
+  ours: boolean;
+  kind: string;
+  name: string;
+  errors: FieldError[];
+}
+
+const OUR_KINDS: ReadonlySet<string> = new Set([POLICY_KIND, BUDGET_KIND]);
+
+/** What kubectl refuses before it sends anything, so a run would fail there too. */
+function unsetTypeFields(d: Record<string, unknown>): string[] {
+  return [...(typeof d.apiVersion === 'string' && d.apiVersion !== '' ? [] : ['apiVersion not set']), ...(typeof d.kind === 'string' && d.kind !== '' ? [] : ['kind not set'])];
+}
+
+/** Under --strict, a document that is not one of our kinds: half ours (group or kind) is likely a typo or a version this tool does not know. */
+function foreignError(apiVersion: string, kind: string): FieldError {
+  if (apiVersion.startsWith(`${GROUP}/`) || OUR_KINDS.has(kind)) {
+    return { path: 'apiVersion', type: 'Invalid', message: `Invalid value: ${quoted(apiVersion)}: this tool knows ${API_VERSION} ${POLICY_KIND} and ${BUDGET_KIND}` };
+  }
+  return { path: 'kind', type: 'Invalid', message: `not a ${GROUP} object (use without --strict to ignore other kinds)` };
+}
+
+function validateDocument(doc: unknown, strict: boolean): DocumentVerdict {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ours: false, kind: '?', name: '?', errors: [] };
   const d = doc as Record<string, unknown>;
   const kind = typeof d.kind === 'string' ? d.kind : '(no kind)';
   const apiVersion = typeof d.apiVersion === 'string' ? d.apiVersion : '';
-  // kubectl refuses such a document before it sends anything, so the run would fail there too.
-  const unset = [...(apiVersion === '' ? ['apiVersion not set'] : []), ...(typeof d.kind === 'string' && d.kind !== '' ? [] : ['kind not set'])];
-  if (unset.length > 0) return { ours: true, kind, name: nameOf(d), errors: [{ path: '', type: 'Required', message: `not a Kubernetes object: ${unset.join(', ')} (kubectl refuses it)` }] };
-  const ourGroup = apiVersion.startsWith(`${GROUP}/`);
-  const ourKind = kind === POLICY_KIND || kind === BUDGET_KIND;
-  if (!ourGroup || !ourKind) {
-    if (strict && (ourGroup || ourKind)) return { ours: true, kind, name: nameOf(d), errors: [{ path: 'apiVersion', type: 'Invalid', message: `Invalid value: ${quoted(apiVersion)}: this tool knows ${API_VERSION} ${POLICY_KIND} and ${BUDGET_KIND}` }] };
-    if (strict) return { ours: true, kind, name: nameOf(d), errors: [{ path: 'kind', type: 'Invalid', message: `not a ${GROUP} object (use without --strict to ignore other kinds)` }] };
-    return { ours: false, kind, name: nameOf(d), errors: [] };
+  const name = nameOf(d);
+  const unset = unsetTypeFields(d);
+  if (unset.length > 0) return { ours: true, kind, name, errors: [{ path: '', type: 'Required', message: `not a Kubernetes object: ${unset.join(', ')} (kubectl refuses it)` }] };
+  if (apiVersion.startsWith(`${GROUP}/`) && OUR_KINDS.has(kind)) {
+    const r = kind === POLICY_KIND ? validatePolicy(d) : validateBudget(d);
+    return { ours: true, kind, name, errors: r.ok ? [] : r.errors };
   }
-  const r = kind === POLICY_KIND ? validatePolicy(d) : validateBudget(d);
-  return { ours: true, kind, name: nameOf(d), errors: r.ok ? [] : r.errors };
+  return strict ? { ours: true, kind, name, errors: [foreignError(apiVersion, kind)] } : { ours: false, kind, name, errors: [] };
 }
 
 /** Every field of a finding made safe to print: credentials masked, control characters escaped. */

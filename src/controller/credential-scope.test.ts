@@ -111,4 +111,11 @@ describe('decideCredentialUse', () => {
     assert.ok(!d.allowed);
     assert.ok(!d.message.includes('\u001b'), d.message);
   });
+
+  it('never repeats a password written into the annotation', () => {
+    const d = decide('https://m.example.com', 'http://admin:hunter2@m.example.com:443');
+    assert.ok(!d.allowed);
+    assert.match(d.message, /not host:port and are ignored: "http:\/\/\*\*\*@m\.example\.com:443"/);
+    assert.ok(!d.message.includes('hunter2'), d.message);
+  });
 });

@@ -5,6 +5,7 @@
 // the Secret's owner lists the endpoints it may go to, in an annotation on
 // the Secret, or the cluster administrator allows endpoints for every Secret
 // with --allowed-milvus-endpoints. Pure: no I/O, unit-tested on its own.
+import { quoted } from '../api/display.ts';
 import { instanceKey, parseUrl } from '../api/instance.ts';
 
 export const ALLOWED_ENDPOINTS_ANNOTATION = 'milvusload.io/allowed-endpoints';
@@ -35,17 +36,26 @@ export const NO_ENDPOINTS: EndpointList = { rules: [], invalid: [] };
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
+/** What an entry's scheme says about plain http; an entry with any other scheme is not an endpoint. */
+const PLAIN_HTTP_OF_SCHEME: ReadonlyMap<string, PlainHttp> = new Map([
+  ['http', 'always'],
+  ['https', 'never'],
+]);
+
+/** host[:port] only: a path, query, user or password means a typo or a URL pasted whole. */
+function isHostPortOnly(url: URL, afterScheme: string): boolean {
+  return url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '' && !/[/?#@]/.test(afterScheme);
+}
+
 function parseEntry(entry: string): EndpointRule | undefined {
   const scheme = SCHEME.exec(entry)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') return undefined;
+  const plainHttp = scheme === undefined ? 'inCluster' : PLAIN_HTTP_OF_SCHEME.get(scheme);
+  if (plainHttp === undefined) return undefined;
   const uri = scheme === undefined ? `http://${entry}` : entry;
   const url = parseUrl(uri);
-  if (!url) return undefined;
-  // host[:port] only: a path, query, user or password means a typo or a URL pasted whole.
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[/?#@]/.test(entry.slice(scheme === undefined ? 0 : scheme.length + 3))) return undefined;
+  if (!url || !isHostPortOnly(url, entry.slice(scheme === undefined ? 0 : scheme.length + 3))) return undefined;
   const endpoint = instanceKey(uri);
-  if (endpoint === undefined) return undefined;
-  return { endpoint, plainHttp: scheme === 'http' ? 'always' : scheme === 'https' ? 'never' : 'inCluster' };
+  return endpoint === undefined ? undefined : { endpoint, plainHttp };
 }
 
 /** Parses a comma- or whitespace-separated list of endpoints (`host`, `host:port`, `http://host:port`, `https://host:port`). */
@@ -89,8 +99,6 @@ export type CredentialDecision =
   | { readonly allowed: true; readonly by: 'secret' | 'operator' }
   | { readonly allowed: false; readonly reason: 'CredentialsNotAllowed'; readonly message: string };
 
-const quote = (s: string): string => JSON.stringify(s);
-
 function refuse(message: string): CredentialDecision {
   return { allowed: false, reason: 'CredentialsNotAllowed', message };
 }
@@ -99,23 +107,23 @@ function notListed(req: CredentialRequest, endpoint: string, own: EndpointList):
   const current = req.annotations?.[ALLOWED_ENDPOINTS_ANNOTATION];
   const [ns, name] = req.secret.split('/');
   const value = current === undefined || current.trim() === '' ? endpoint : `${current.trim()},${endpoint}`;
-  const now = current === undefined ? 'it has no such annotation' : `it allows only ${quote(current)}`;
-  const bad = own.invalid.length > 0 ? `; these entries of the annotation are not host:port and are ignored: ${own.invalid.map(quote).join(', ')}` : '';
+  const now = current === undefined ? 'it has no such annotation' : `it allows only ${quoted(current)}`;
+  const bad = own.invalid.length > 0 ? `; these entries of the annotation are not host:port and are ignored: ${own.invalid.map(quoted).join(', ')}` : '';
   return (
     `Secret ${req.secret} (spec.milvus.credentialsSecret) is not allowed for ${endpoint} (${now}${bad}). ` +
     `If the Secret's owner means it for this Milvus, add the endpoint to the Secret: ` +
-    `kubectl annotate secret -n ${ns} ${name} --overwrite ${ALLOWED_ENDPOINTS_ANNOTATION}=${quote(value)}; ` +
+    `kubectl annotate secret -n ${ns} ${name} --overwrite ${ALLOWED_ENDPOINTS_ANNOTATION}=${quoted(value)}; ` +
     `or the cluster administrator adds ${endpoint} to the operator's ${ALLOWED_ENDPOINTS_FLAG}`
   );
 }
 
 function plainHttpRefused(req: CredentialRequest, endpoint: string, inCluster: boolean): string {
   if (inCluster) {
-    return `Secret ${req.secret} (spec.milvus.credentialsSecret) is allowed for ${endpoint} over https:// only (entry ${quote(`https://${endpoint}`)}); use https:// in spec.milvus.uri, or ask the Secret's owner to write ${quote(endpoint)} instead`;
+    return `Secret ${req.secret} (spec.milvus.credentialsSecret) is allowed for ${endpoint} over https:// only (entry ${quoted(`https://${endpoint}`)}); use https:// in spec.milvus.uri, or ask the Secret's owner to write ${quoted(endpoint)} instead`;
   }
   return (
     `Secret ${req.secret} (spec.milvus.credentialsSecret) would travel unencrypted over plain http:// to ${endpoint}, which is not a cluster Service name or loopback. ` +
-    `Use https:// in spec.milvus.uri; or, to accept plain http for this endpoint, write ${quote(`http://${endpoint}`)} ` +
+    `Use https:// in spec.milvus.uri; or, to accept plain http for this endpoint, write ${quoted(`http://${endpoint}`)} ` +
     `in the Secret's annotation ${ALLOWED_ENDPOINTS_ANNOTATION} (or the administrator in ${ALLOWED_ENDPOINTS_FLAG})`
   );
 }

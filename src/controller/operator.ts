@@ -76,15 +76,16 @@ export function onlyStatusChanged(prev: Watched | undefined, cur: Watched | unde
   if (!prev || !cur) return false;
   const a = prev.metadata;
   const b = cur.metadata;
-  return (
-    a.generation !== undefined &&
-    a.generation === b.generation &&
-    a.deletionTimestamp === b.deletionTimestamp &&
-    JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []) &&
-    JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {}) &&
-    JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {})
-  );
+  return a.generation !== undefined && a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp && sameReadMetadata(a, b);
 }
+
+/** Metadata the planner reads besides generation and deletion, each with the value its absence means. */
+const READ_METADATA = { finalizers: [], annotations: {}, labels: {} } as const;
+
+function sameReadMetadata(a: Watched['metadata'], b: Watched['metadata']): boolean {
+  return (Object.keys(READ_METADATA) as (keyof typeof READ_METADATA)[]).every((k) => JSON.stringify(a[k] ?? READ_METADATA[k]) === JSON.stringify(b[k] ?? READ_METADATA[k]));
+}
+
 export function createOperator(o: OperatorOptions): Operator {
   const log = o.log;
   const clock = o.clock ?? realClock;
@@ -103,6 +104,16 @@ export function createOperator(o: OperatorOptions): Operator {
   const enqueueUri = (uri: string | undefined): void => {
     if (uri !== undefined) q.add(instanceOf(uri));
   };
+  /** An informer's change handler: the object's instance, and its former one when the URI moved. */
+  const enqueueInstanceOf =
+    <T extends Watched>(uriOf: (o: T) => string | undefined) =>
+    (_key: string, cur: T | undefined, prev: T | undefined): void => {
+      if (onlyStatusChanged(prev, cur)) return;
+      const now = cur ? uriOf(cur) : undefined;
+      const before = prev ? uriOf(prev) : undefined;
+      enqueueUri(now);
+      if (before !== now) enqueueUri(before);
+    };
   const watchOptions = { http: o.http, clock, ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}), onSynced: () => resumeWhenSynced() };
   const paths = o.namespaces.length > 0 ? o.namespaces.map((ns) => policiesPath(ns)) : [policiesPath()];
   const policyInformers = paths.map(
@@ -111,11 +122,8 @@ export function createOperator(o: OperatorOptions): Operator {
         ...watchOptions,
         name: `policies ${path}`,
         path,
-        onChange: (_key, cur, prev) => {
-          if (onlyStatusChanged(prev, cur)) return;
-          enqueueUri(cur?.spec?.milvus?.uri);
-          if (prev?.spec?.milvus?.uri !== cur?.spec?.milvus?.uri) enqueueUri(prev?.spec?.milvus?.uri);
-        },
+        // A malformed object may lack spec.milvus: it is simply not enqueued.
+        onChange: enqueueInstanceOf((p) => p.spec?.milvus?.uri),
         onError: (err, attempt, retryInMs) => {
           metrics?.watchRestarts.inc({ resource: 'collectionloadpolicies' });
           log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs });
@@ -126,11 +134,7 @@ export function createOperator(o: OperatorOptions): Operator {
     ...watchOptions,
     name: 'budgets',
     path: budgetsPath,
-    onChange: (_key, cur, prev) => {
-      if (onlyStatusChanged(prev, cur)) return;
-      enqueueUri(cur?.spec?.milvusUri);
-      if (prev?.spec?.milvusUri !== cur?.spec?.milvusUri) enqueueUri(prev?.spec?.milvusUri);
-    },
+    onChange: enqueueInstanceOf((b) => b.spec?.milvusUri),
     onError: (err, attempt, retryInMs) => {
       metrics?.watchRestarts.inc({ resource: 'collectionloadbudgets' });
       log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs });

@@ -52,6 +52,9 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Why keepLeading lost a round when no error was thrown. */
+const TAKEN = 'the Lease was taken by another replica';
+
 export function validateLeaderTimings(leaseMs: number, renewMs: number, retryMs: number): string | undefined {
   if (!(retryMs > 0)) return '--retry-period must be positive';
   if (!(renewMs > retryMs)) return '--renew-deadline must be longer than --retry-period';
@@ -112,12 +115,19 @@ export class LeaderElector {
   }
 
   private async run(): Promise<void> {
+    await this.campaign();
+    await this.keepLeading();
+  }
+
+  /** Tries for the Lease every retryPeriod until this replica leads or is stopped. */
+  private async campaign(): Promise<void> {
     let lastLog = 0;
     while (!this.stopped && !this.leading) {
       let got = false;
       try {
         got = await this.tryAcquireOrRenew(this.c.renewDeadlineMs);
       } catch (e: unknown) {
+        // One warning per 30 s: a standby retries every retryPeriod for as long as the apiserver is away.
         if (this.clock.now() - lastLog > 30_000) {
           lastLog = this.clock.now();
           this.c.log.warn('cannot reach the leader election Lease; retrying', { lease: `${this.c.namespace}/${this.c.name}`, error: (e as Error).message, hint: hintFor(e) });
@@ -127,27 +137,28 @@ export class LeaderElector {
         this.leading = true;
         this.c.log.info('became the leader', { lease: `${this.c.namespace}/${this.c.name}`, identity: this.c.identity });
         this.c.onStartedLeading();
-        break;
+        return;
       }
       // Jitter keeps standbys from hitting the apiserver in lockstep.
       await this.sleep(this.c.retryPeriodMs * (1 + 0.2 * this.random()));
     }
+  }
+
+  /** Renews every retryPeriod; stops leading when another replica took the Lease or renewDeadline passed without a renewal. */
+  private async keepLeading(): Promise<void> {
     let lastRenew = this.clock.now();
     while (!this.stopped && this.leading) {
       await this.sleep(this.c.retryPeriodMs);
       if (this.stopped) break;
       let renewed = false;
-      let why = 'the Lease was taken by another replica';
+      let why = TAKEN;
       try {
         renewed = await this.tryAcquireOrRenew(Math.max(500, this.c.renewDeadlineMs - (this.clock.now() - lastRenew)));
       } catch (e: unknown) {
         why = (e as Error).message;
       }
-      if (renewed) {
-        lastRenew = this.clock.now();
-        continue;
-      }
-      if (this.clock.now() - lastRenew >= this.c.renewDeadlineMs || why === 'the Lease was taken by another replica') {
+      if (renewed) lastRenew = this.clock.now();
+      else if (why === TAKEN || this.clock.now() - lastRenew >= this.c.renewDeadlineMs) {
         this.lose(`could not renew the Lease within ${this.c.renewDeadlineMs} ms: ${why}`);
       }
     }
@@ -159,40 +170,49 @@ export class LeaderElector {
     this.c.onStoppedLeading(why);
   }
 
+  /** One round: take, or renew, the Lease. False when another replica holds it or won the write. */
   private async tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
     const now = this.clock.now();
     const spec: LeaseSpec = { holderIdentity: this.c.identity, leaseDurationSeconds: Math.ceil(this.c.leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
-    let current: Lease;
-    try {
-      current = (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, timeoutMs)).body;
-    } catch (e: unknown) {
-      if (!(isKubeError(e, 'NotFound'))) throw e;
-      try {
-        await this.c.http.call('POST', this.path.slice(0, this.path.lastIndexOf('/')), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.c.name, namespace: this.c.namespace }, spec }, undefined, timeoutMs);
-        this.observed = { record: JSON.stringify(spec), at: now };
-        return true;
-      } catch (ce: unknown) {
-        if (isKubeError(ce, 'Conflict')) return false; // someone else created it first
-        throw ce;
-      }
-    }
+    const current = await this.getLease(timeoutMs);
+    if (current === undefined) return this.write('POST', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.c.name, namespace: this.c.namespace }, spec }, now, timeoutMs);
     const old = current.spec ?? {};
-    const record = JSON.stringify(old);
-    if (this.observed?.record !== record) this.observed = { record, at: now };
-    const held = (old.holderIdentity ?? '') !== '';
     const mine = old.holderIdentity === this.c.identity;
-    const durationMs = (old.leaseDurationSeconds ?? Math.ceil(this.c.leaseDurationMs / 1000)) * 1000;
-    if (held && !mine && this.observed.at + durationMs > now) return false;
+    const seenSince = this.seenSince(old, now);
+    if (!mine && heldByAnother(old, seenSince, now, this.c.leaseDurationMs)) return false;
     const next: LeaseSpec = mine
       ? { ...old, renewTime: spec.renewTime, leaseDurationSeconds: spec.leaseDurationSeconds }
       : { ...spec, leaseTransitions: (old.leaseTransitions ?? 0) + 1 };
+    return this.write('PUT', { ...current, spec: next }, now, timeoutMs);
+  }
+
+  /** The Lease, or undefined when it does not exist yet. */
+  private async getLease(timeoutMs: number): Promise<Lease | undefined> {
     try {
-      await this.c.http.call('PUT', this.path, { ...current, spec: next }, undefined, timeoutMs);
+      return (await this.c.http.call<Lease>('GET', this.path, undefined, undefined, timeoutMs)).body;
+    } catch (e: unknown) {
+      if (isKubeError(e, 'NotFound')) return undefined;
+      throw e;
+    }
+  }
+
+  /** When we first saw this record of the Lease, on our clock: expiry is measured from there, never from the holder's timestamps. */
+  private seenSince(old: LeaseSpec, now: number): number {
+    const record = JSON.stringify(old);
+    if (this.observed?.record !== record) this.observed = { record, at: now };
+    return this.observed.at;
+  }
+
+  /** Creates (POST) or replaces (PUT, at the read resourceVersion) the Lease; a 409 means another replica won this round. */
+  private async write(method: 'POST' | 'PUT', lease: Lease, now: number, timeoutMs: number): Promise<boolean> {
+    const path = method === 'POST' ? this.path.slice(0, this.path.lastIndexOf('/')) : this.path;
+    try {
+      await this.c.http.call(method, path, lease, undefined, timeoutMs);
     } catch (e: unknown) {
       if (isKubeError(e, 'Conflict')) return false;
       throw e;
     }
-    this.observed = { record: JSON.stringify(next), at: now };
+    this.observed = { record: JSON.stringify(lease.spec), at: now };
     return true;
   }
 
@@ -207,6 +227,12 @@ export class LeaderElector {
       this.c.log.warn('could not give up the Lease; a standby takes over when it expires', { error: (e as Error).message });
     }
   }
+}
+
+/** Another replica holds the Lease, and its record changed within the lease duration it asked for. */
+function heldByAnother(old: LeaseSpec, seenSince: number, now: number, defaultDurationMs: number): boolean {
+  const durationMs = (old.leaseDurationSeconds ?? Math.ceil(defaultDurationMs / 1000)) * 1000;
+  return (old.holderIdentity ?? '') !== '' && seenSince + durationMs > now;
 }
 
 function hintFor(e: unknown): string {

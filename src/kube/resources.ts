@@ -36,28 +36,41 @@ export const OPERATOR_API_CALLS: readonly ApiUse[] = [
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'] },
 ];
 
+/** The API group, and the path after `/api/v1` or `/apis/{group}/{version}` without its namespace; undefined for a path outside both. */
+function groupAndResourcePath(pathname: string): { group: string; rest: string[] } | undefined {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const at = parts[0] === 'api' ? { group: '', rest: parts.slice(2) } : parts[0] === 'apis' ? { group: parts[1] ?? '', rest: parts.slice(3) } : undefined;
+  if (!at) return undefined;
+  const namespaced = at.rest[0] === 'namespaces' && at.rest.length > 2;
+  return namespaced ? { group: at.group, rest: at.rest.slice(2) } : at;
+}
+
+const VERB_OF_METHOD: ReadonlyMap<string, Verb> = new Map([
+  ['POST', 'create'],
+  ['PUT', 'update'],
+  ['PATCH', 'patch'],
+  ['DELETE', 'delete'],
+]);
+
+/** A GET is a watch, a get (of one named object) or a list; every other method has one verb. */
+function verbOf(method: string, named: boolean, watch: boolean): Verb {
+  if (method !== 'GET') return VERB_OF_METHOD.get(method) ?? 'get';
+  if (watch) return 'watch';
+  return named ? 'get' : 'list';
+}
+
 /**
  * What RBAC checks for a request (the apiserver's RequestInfo): group,
  * resource (with subresource) and verb, from the method and path.
  */
 export function requestAttributes(method: string, path: string, watch = false): { group: string; resource: string; verb: Verb } {
   const url = new URL(path, 'http://apiserver');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  let rest: string[];
-  let group: string;
-  if (parts[0] === 'api') {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis') {
-    group = parts[1] ?? '';
-    rest = parts.slice(3);
-  } else throw new Error(`not a resource path: ${path}`);
-  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const resourcePath = groupAndResourcePath(url.pathname);
+  if (!resourcePath) throw new Error(`not a resource path: ${path}`);
+  const { group, rest } = resourcePath;
   const [resource = '', name, sub] = rest;
   const isWatch = watch || ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
-  const verbs: Record<string, Verb> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
-  const verb: Verb = method === 'GET' ? (isWatch ? 'watch' : name === undefined ? 'list' : 'get') : (verbs[method] ?? 'get');
-  return { group, resource: sub ? `${resource}/${sub}` : resource, verb };
+  return { group, resource: sub ? `${resource}/${sub}` : resource, verb: verbOf(method, name !== undefined, isWatch) };
 }
 
 const base = `/apis/${GROUP}/${VERSION}`;

@@ -58,8 +58,13 @@ function firstEndingAfter(intervals: readonly Interval[], t: number): number {
   return lo;
 }
 
-/** The interval containing `t`, and the first one starting after `t`. */
-function locate(intervals: readonly Interval[], t: number): { current?: Interval; next?: Interval } {
+/** The interval containing an instant, and the first one starting after it. */
+interface Located {
+  readonly current?: Interval;
+  readonly next?: Interval;
+}
+
+function locate(intervals: readonly Interval[], t: number): Located {
   const i = firstEndingAfter(intervals, t);
   const candidate = intervals[i];
   if (candidate === undefined) return {};
@@ -68,7 +73,15 @@ function locate(intervals: readonly Interval[], t: number): { current?: Interval
   return next === undefined ? { current: candidate } : { current: candidate, next };
 }
 
-function evaluateWithin(schedule: CompiledSchedule, now: number, aheadDays: number): { complete: boolean; value: ScheduleEvaluation } {
+/** The windows and the active intervals around `now`, and up to when each is trusted. */
+interface Expansion {
+  readonly windows: readonly Interval[];
+  readonly active: readonly Interval[];
+  readonly windowsKnownUntil: number;
+  readonly activeKnownUntil: number;
+}
+
+function expand(schedule: CompiledSchedule, now: number, aheadDays: number): Expansion {
   const { zone, windows: specs, prewarmMs } = schedule;
   const today = Math.floor(now / DAY);
   const lastDay = today + aheadDays;
@@ -76,25 +89,39 @@ function evaluateWithin(schedule: CompiledSchedule, now: number, aheadDays: numb
   // Occurrences starting after lastDay open no earlier than this, so instants
   // before it are classified exactly; later boundaries are not trusted.
   const windowsKnownUntil = (lastDay + 1) * DAY - MAX_OFFSET;
-  const activeKnownUntil = windowsKnownUntil - prewarmMs;
   const windows = merge(found);
   const active = prewarmMs === 0 ? windows : merge(found.map((o) => ({ start: o.start - prewarmMs, end: o.end })));
+  return { windows, active, windowsKnownUntil, activeKnownUntil: windowsKnownUntil - prewarmMs };
+}
 
-  const a = locate(active, now);
-  const w = locate(windows, now);
-  const boundary = a.current ? a.current.end : a.next?.start;
-  const nextChange = boundary !== undefined && boundary < activeKnownUntil ? boundary : undefined;
-  const currentWindowEnd = w.current && w.current.end < windowsKnownUntil ? w.current.end : undefined;
-  const nextWindowStart = w.next && w.next.start < windowsKnownUntil ? w.next.start : undefined;
+/** `t`, when it falls before `limit`; a later instant is not trusted. */
+function knownBefore(t: number | undefined, limit: number): number | undefined {
+  return t !== undefined && t < limit ? t : undefined;
+}
+
+/** The next flip of `active` and of the window, each only where the expansion is trusted. */
+function boundaries(a: Located, w: Located, x: Expansion): Pick<ScheduleEvaluation, 'nextChange' | 'currentWindowEnd' | 'nextWindowStart'> {
+  const nextChange = knownBefore(a.current ? a.current.end : a.next?.start, x.activeKnownUntil);
+  const currentWindowEnd = knownBefore(w.current?.end, x.windowsKnownUntil);
+  const nextWindowStart = knownBefore(w.next?.start, x.windowsKnownUntil);
   return {
-    complete: nextChange !== undefined && nextWindowStart !== undefined && (w.current === undefined || currentWindowEnd !== undefined),
-    value: {
-      active: a.current !== undefined,
-      inWindow: w.current !== undefined,
-      prewarming: a.current !== undefined && w.current === undefined,
-      ...(nextChange === undefined ? {} : { nextChange }),
-      ...(currentWindowEnd === undefined ? {} : { currentWindowEnd }),
-      ...(nextWindowStart === undefined ? {} : { nextWindowStart }),
-    },
+    ...(nextChange === undefined ? {} : { nextChange }),
+    ...(currentWindowEnd === undefined ? {} : { currentWindowEnd }),
+    ...(nextWindowStart === undefined ? {} : { nextWindowStart }),
   };
+}
+
+function evaluateWithin(schedule: CompiledSchedule, now: number, aheadDays: number): { complete: boolean; value: ScheduleEvaluation } {
+  const x = expand(schedule, now, aheadDays);
+  const a = locate(x.active, now);
+  const w = locate(x.windows, now);
+  const value: ScheduleEvaluation = {
+    active: a.current !== undefined,
+    inWindow: w.current !== undefined,
+    prewarming: a.current !== undefined && w.current === undefined,
+    ...boundaries(a, w, x),
+  };
+  // Complete when every boundary this instant has was found within the horizon.
+  const complete = value.nextChange !== undefined && value.nextWindowStart !== undefined && (!value.inWindow || value.currentWindowEnd !== undefined);
+  return { complete, value };
 }

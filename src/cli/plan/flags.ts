@@ -1,5 +1,5 @@
 // plan's command line: its help, its flags, and the settings they make.
-import { commonFlags, envValue, outputFlag, parseCommandLine, UsageError, type FlagSpecs, type Output } from '../flags.ts';
+import { commonFlags, envValue, outputFlag, parseCommandLine, UsageError, type FlagSpecs, type FlagValues, type Output } from '../flags.ts';
 
 export const PLAN_HELP = `Usage: milvus-load-operator plan [-f FILE|DIR|- ...] [flags]
 
@@ -85,25 +85,52 @@ function atFlag(v: string | undefined): number | undefined {
   return t;
 }
 
-export function parsePlanFlags(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY: boolean): PlanFlags {
-  const v = parseCommandLine('plan', argv, PLAN_OPTIONS);
-  const token = envValue(env, 'MLO_MILVUS_TOKEN');
+type PlanValues = FlagValues<typeof PLAN_OPTIONS>;
+
+/** Colour only on a terminal that can show it, and never against the NO_COLOR convention. */
+function wantsColor(v: PlanValues, env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  return !v['no-color'] && isTTY && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb';
+}
+
+/** How the plan is shown, and what its exit code says. */
+function displayFlags(v: PlanValues, env: NodeJS.ProcessEnv, isTTY: boolean): Pick<PlanFlags, 'output' | 'verbose' | 'color' | 'detailedExitcode' | 'at'> {
   const at = atFlag(v.at);
-  const flags: PlanFlags = {
-    inputs: v.filename ?? [],
-    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
-    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
-    allNamespaces: v['all-namespaces'] ?? false,
+  return {
     output: outputFlag(v.output),
     verbose: v.verbose ?? false,
-    color: !v['no-color'] && isTTY && (env.NO_COLOR ?? '') === '' && env.TERM !== 'dumb',
+    color: wantsColor(v, env, isTTY),
     detailedExitcode: v['detailed-exitcode'] ?? false,
+    ...(at !== undefined ? { at } : {}),
+  };
+}
+
+/** Where the policies come from: manifests, or the cluster and which of its namespaces. */
+function sourceFlags(v: PlanValues): Pick<PlanFlags, 'inputs' | 'kubeconfig' | 'namespace' | 'allNamespaces'> {
+  const inputs = v.filename ?? [];
+  const allNamespaces = v['all-namespaces'] ?? false;
+  if (allNamespaces && inputs.length > 0) throw new UsageError('-A/--all-namespaces reads policies from the cluster; it cannot be combined with -f');
+  if (allNamespaces && v.namespace) throw new UsageError('give either -n NAMESPACE or -A, not both');
+  return {
+    inputs,
+    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
+    allNamespaces,
+  };
+}
+
+/** What stands in for the Secrets a policy names, when given. */
+function credentialFlags(v: PlanValues, env: NodeJS.ProcessEnv): Pick<PlanFlags, 'token' | 'tokenFlag' | 'caFile'> {
+  const token = envValue(env, 'MLO_MILVUS_TOKEN');
+  return {
     ...(token ? { token } : {}),
     ...(v.token !== undefined ? { tokenFlag: v.token } : {}),
     ...(v['ca-file'] !== undefined ? { caFile: v['ca-file'] } : {}),
-    ...(at !== undefined ? { at } : {}),
   };
-  if (flags.allNamespaces && flags.inputs.length > 0) throw new UsageError('-A/--all-namespaces reads policies from the cluster; it cannot be combined with -f');
-  if (flags.allNamespaces && flags.namespace) throw new UsageError('give either -n NAMESPACE or -A, not both');
-  return flags;
+}
+
+export function parsePlanFlags(argv: readonly string[], env: NodeJS.ProcessEnv, isTTY: boolean): PlanFlags {
+  const v = parseCommandLine('plan', argv, PLAN_OPTIONS);
+  // Display first: a bad --at or -o is reported before a -A/-f clash, as it always was.
+  const display = displayFlags(v, env, isTTY);
+  return { ...sourceFlags(v), ...display, ...credentialFlags(v, env) };
 }

@@ -23,41 +23,60 @@ const human = (n: number): string => `${formatBytes(n)}${n > 0 && n < 1024 ? 'B'
 
 function renderBudget(b: BudgetView, o: RenderOptions): string[] {
   const head = `  budget ${b.name}${b.preemption ? ` (preemption ${b.preemption})` : ''}`;
-  if (b.limitBytes === undefined) return [`${head}: ${b.note ?? 'not computed'}`];
+  if ('note' in b) return [`${head}: ${b.note}`];
   const row = (label: string, bytes: number, rest: string): string => `    ${label.padEnd(18)}${human(bytes).padStart(8)}  ${rest}`.trimEnd();
   const lines = [
     `${head}: limit ${human(b.limitBytes)}`,
-    row('loaded now', b.loadedNowBytes ?? 0, 'estimated, of the selected collections'),
-    row('+ requested', b.requestedBytes ?? 0, plural(b.requestedCount ?? 0, 'new load')),
-    row('- released', b.releasedBytes ?? 0, plural(b.releasedCount ?? 0, 'release')),
-    row('= admitted', b.admittedBytes ?? 0, `of ${human(b.limitBytes)}; ${human(b.freeBytes ?? 0)} left`),
+    row('loaded now', b.loadedNowBytes, 'estimated, of the selected collections'),
+    row('+ requested', b.requestedBytes, plural(b.requestedCount, 'new load')),
+    row('- released', b.releasedBytes, plural(b.releasedCount, 'release')),
+    row('= admitted', b.admittedBytes, `of ${human(b.limitBytes)}; ${human(b.freeBytes)} left`),
   ];
-  if ((b.deferredCount ?? 0) > 0) lines.push(paint(o.color, COLOR.defer, row('! deferred', b.deferredBytes ?? 0, `${plural(b.deferredCount ?? 0, 'collection')} ${(b.deferredCount ?? 0) === 1 ? 'does' : 'do'} not fit`)));
+  const fit = b.deferredCount === 1 ? 'does not fit' : 'do not fit';
+  if (b.deferredCount > 0) lines.push(paint(o.color, COLOR.defer, row('! deferred', b.deferredBytes, `${plural(b.deferredCount, 'collection')} ${fit}`)));
   return lines;
 }
 
-function renderInstance(i: InstanceView, o: RenderOptions): string[] {
-  const lines = [paint(o.color, '1', `Milvus ${i.instance}`)];
-  // One line per distinct problem: an unreachable Milvus is one fact, however many policies it blocks.
+/**
+ * Lines about policies rather than collections: with -v, those that need
+ * nothing; always, each distinct problem once with the policies it blocks
+ * (an unreachable Milvus is one fact, however many policies it blocks).
+ */
+function policyLines(i: InstanceView, o: RenderOptions): string[] {
+  const lines: string[] = [];
   const problems = new Map<string, string[]>();
   for (const p of i.policies) {
-    const when = p.nextScheduleChange ? `, until ${p.nextScheduleChange}` : '';
     if (p.problem) {
       const key = `${p.problem.reason}: ${p.problem.message}`;
       problems.set(key, [...(problems.get(key) ?? []), p.policy]);
-    } else if (o.verbose) lines.push(paint(o.color, COLOR.nothing, safeMessage(`  = ${p.policy}: wants ${p.effectiveState}${when}${p.frozen ? `; ${p.frozen}` : ''}`)));
+    } else if (o.verbose) {
+      const when = p.nextScheduleChange ? `, until ${p.nextScheduleChange}` : '';
+      lines.push(paint(o.color, COLOR.nothing, safeMessage(`  = ${p.policy}: wants ${p.effectiveState}${when}${p.frozen ? `; ${p.frozen}` : ''}`)));
+    }
   }
-  // Names and messages come from Milvus and manifests: escaped, so they cannot drive the terminal.
-  for (const [problem, refs] of problems) lines.push(paint(o.color, COLOR.problem, safeMessage(`  ? ${refs.length === 1 ? refs[0] : `${refs.length} policies (${refs.join(', ')})`}: ${problem}`)));
-  const shown = i.changes.filter((c) => o.verbose || c.op !== 'nothing');
-  const target = (c: PlannedChange): string => `${c.database}/${c.collection}${c.partitions ? ` [${c.partitions.join(',')}]` : ''}`;
+  for (const [problem, refs] of problems) {
+    const who = refs.length === 1 ? refs[0] : `${refs.length} policies (${refs.join(', ')})`;
+    lines.push(paint(o.color, COLOR.problem, safeMessage(`  ? ${who}: ${problem}`)));
+  }
+  return lines;
+}
+
+const target = (c: PlannedChange): string => `${c.database}/${c.collection}${c.partitions ? ` [${c.partitions.join(',')}]` : ''}`;
+
+/** One aligned line per change. */
+function changeLines(shown: readonly PlannedChange[], o: RenderOptions): string[] {
   const wTarget = Math.max(0, ...shown.map((c) => target(c).length));
   const wPolicy = Math.max(0, ...shown.map((c) => c.policy.length));
-  for (const c of shown) {
+  return shown.map((c) => {
     const mem = c.memoryBytes !== undefined && (c.op === 'load' || c.op === 'defer') ? ` [est. ${human(c.memoryBytes)}]` : '';
     const text = `  ${SYMBOL[c.op]} ${c.op.padEnd(8)} ${target(c).padEnd(wTarget)}  ${c.policy.padEnd(wPolicy)}  ${c.reason}: ${c.message}${mem}`;
-    lines.push(paint(o.color, COLOR[c.op], safeMessage(text)));
-  }
+    return paint(o.color, COLOR[c.op], safeMessage(text));
+  });
+}
+
+function renderInstance(i: InstanceView, o: RenderOptions): string[] {
+  const shown = i.changes.filter((c) => o.verbose || c.op !== 'nothing');
+  const lines = [paint(o.color, '1', `Milvus ${i.instance}`), ...policyLines(i, o), ...changeLines(shown, o)];
   if (shown.length === 0 && i.policies.every((p) => !p.problem)) lines.push('  no changes');
   for (const b of i.budgets) lines.push(...renderBudget(b, o));
   return lines;
