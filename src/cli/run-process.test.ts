@@ -65,8 +65,8 @@ class StandInApiServer {
       this.open.push(res);
       return;
     }
-    if (req.method === 'GET' && url.endsWith('/collectionloadpolicies')) return json(200, { metadata: { resourceVersion: '5' }, items: [{ ...policy({ name: 'p', spec: { milvus: { uri: 'http://127.0.0.1:1' } } }), metadata: { name: 'p', namespace: 'team', uid: 'u1', generation: 1, resourceVersion: '5' } }] });
-    if (req.method === 'GET' && url.endsWith('/collectionloadbudgets')) return json(200, { metadata: { resourceVersion: '5' }, items: [] });
+    if (req.method === 'GET' && url.split('?')[0]?.endsWith('/collectionloadpolicies')) return json(200, { metadata: { resourceVersion: '5' }, items: [{ ...policy({ name: 'p', spec: { milvus: { uri: 'http://127.0.0.1:1' } } }), metadata: { name: 'p', namespace: 'team', uid: 'u1', generation: 1, resourceVersion: '5' } }] });
+    if (req.method === 'GET' && url.split('?')[0]?.endsWith('/collectionloadbudgets')) return json(200, { metadata: { resourceVersion: '5' }, items: [] });
     if (url.startsWith(LEASE_PATH) || url === LEASE_PATH.slice(0, LEASE_PATH.lastIndexOf('/'))) return this.leaseCall(req.method ?? '', body, json);
     if (req.method === 'PATCH' || req.method === 'POST') return json(200, {});
     json(404, { kind: 'Status', reason: 'NotFound', message: `${req.method} ${url} not found` });
