@@ -10,6 +10,7 @@ import { agrees, orderClaimants, type Claimant } from './arbitrate.ts';
 import { decide, observedEntry, refreshRequested, type Decision } from './decide.ts';
 import { desireOf } from './desire.ts';
 import { estimateOf } from './estimate.ts';
+import { actsOnPartitions, partitionPlanOf } from './partitions.ts';
 import { policyRef } from './rank.ts';
 import { retryReset, retryRequested, retryStateOf, shapeByRetry, type RetryState } from './retry.ts';
 import { selectCollections, type Selection } from './select.ts';
@@ -167,8 +168,8 @@ function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, Col
 }
 
 function isIncumbent(winner: Claimant, o: ObservedCollection): boolean {
-  const parts = winner.policy.spec.partitions ?? [];
-  if (parts.length > 0 && o.partitions) return parts.some((p) => (o.partitions?.get(p)?.loadState ?? 'NotLoad') !== 'NotLoad');
+  const parts = o.partitions;
+  if (actsOnPartitions(winner.policy) && parts) return partitionPlanOf(winner.policy, parts).keep.some((p) => (parts.get(p)?.loadState ?? 'NotLoad') !== 'NotLoad');
   return o.loadState !== 'NotLoad';
 }
 
