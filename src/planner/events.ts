@@ -45,8 +45,10 @@ function usageEvent(c: CollectionStatus, old: CollectionStatus | undefined, text
 function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean): EventSpec | undefined {
   if (old?.state === c.state && old.reason === c.reason) return undefined;
   const text = `${c.name}: ${c.message ?? ''}`;
-  const usage = usageEvent(c, old, text);
-  if (usage) return usage;
+  return usageEvent(c, old, text) ?? transitionEvent(c, old, loadedNow, text);
+}
+
+function transitionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean, text: string): EventSpec | undefined {
   if (c.reason === 'LoadStarted') return { type: 'Normal', reason: 'LoadStarted', message: text };
   if (c.reason === 'DriftCorrected') return { type: 'Warning', reason: 'DriftCorrected', message: text };
   if (c.state === 'Loaded' && (old?.state === 'Loading' || (loadedNow && old?.state !== 'Loaded'))) return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { PolicyStatus } from '../api/policy.ts';
 import { eventsFor } from './events.ts';
 import { plan } from './plan.ts';
-import { renderPolicyStatus } from './status.ts';
+import { renderPolicyStatus, withActionOutcomes } from './status.ts';
 import { budget, coll, db, input, milvusActions, policy, T0 } from './testkit.ts';
 import type { CollectionUsage, LoadAction, PlanInput, UsageInput } from './types.ts';
 
@@ -92,6 +92,16 @@ describe('load on use', () => {
     assert.equal((a).priority, 'High');
     assert.equal(r.entry?.reason, 'LoadOnUse');
     assert.deepEqual(eventsFor(r.draft, p.status, r.status).map((e) => e.reason), ['LoadOnUse']);
+  });
+
+  it('a load on use Milvus finishes within the pass keeps its reason (and its LoadOnUse Event)', () => {
+    const p = idlePolicy({ loadOnUse: true }, { state: 'Released' }, { collections: [entry('Released', 'Released', T0 - HOUR)] });
+    const r = run(input([p], { default: db(coll('c1')) }, { usage: usage({ c1: used(MIN) }) }));
+    const done = withActionOutcomes(r.draft, { failures: new Map(), refreshFailed: false, completed: new Set(['c1']) }, T0);
+    assert.deepEqual([done.entries?.[0]?.state, done.entries?.[0]?.reason], ['Loaded', 'LoadOnUse']);
+    const status = renderPolicyStatus(done, T0);
+    assert.equal(status.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.deepEqual(eventsFor(done, p.status, status).map((e) => e.reason), ['LoadOnUse']);
   });
 
   it('does not load for a request from before the release', () => {

@@ -260,9 +260,9 @@ export function withActionOutcomes(draft: PolicyDraft, outcome: ActionOutcome, n
     if (e.state !== 'Loading' || !completed.has(e.name)) return e;
     loadedInPass.push(e.name);
     // As the next pass will render it (no progress on a Loaded entry), so it is not written twice.
-    // A corrected drift keeps its reason: its Warning Event is the one that matters.
+    // A corrected drift and a load on use keep their reason: their Events are the ones that matter.
     const { progress: _progress, ...loaded } = e;
-    return e.reason === 'DriftCorrected' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
+    return e.reason === 'DriftCorrected' || e.reason === 'LoadOnUse' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
   });
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;
