@@ -3,6 +3,7 @@ import { conditionsSchema, positiveQuantity } from './common.ts';
 import { MILVUS_URI } from './patterns.ts';
 import type { ObjectMeta } from './policy.ts';
 import { arr, enumOf, int, obj, str, type Static } from './schema.ts';
+import { usageSourceSchema } from './usage-source.ts';
 
 export const PREEMPTION = ['LowerPriority', 'Never'] as const;
 export type Preemption = (typeof PREEMPTION)[number];
@@ -23,6 +24,7 @@ export const budgetSpecSchema = obj(
       PREEMPTION,
       'Never',
     ),
+    usage: usageSourceSchema,
   },
   { required: ['milvusUri', 'memoryLimit'] },
 );
@@ -47,6 +49,7 @@ export const budgetStatusSchema = obj('What the budget currently admits.', {
 });
 
 export type BudgetSpec = Static<typeof budgetSpecSchema>;
+export type UsageSourceSpec = Static<typeof usageSourceSchema>;
 export type BudgetStatus = Static<typeof budgetStatusSchema>;
 
 export interface CollectionLoadBudget {

@@ -8,7 +8,7 @@ export const timestamp = (description: string): StringNode => str(description, {
 export const conditionSchema = obj(
   'A condition in the Kubernetes API conventions style.',
   {
-    type: str('Type of condition: `Ready`, `Progressing`, `Degraded`, `Reconciling`, `Stalled` or `Suspended` (policies); `Ready`, `OverBudget` (budgets).', {
+    type: str('Type of condition: `Ready`, `Progressing`, `Degraded`, `Reconciling`, `Stalled`, `Suspended` or `UsageKnown` (policies); `Ready`, `OverBudget` (budgets).', {
       maxLength: 316,
       pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
     }),

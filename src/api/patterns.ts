@@ -37,6 +37,12 @@ const IPV6 = [
 const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3})';
 /** `http://host[:port]` or `https://host[:port]`; host is a DNS name, IPv4 or bracketed IPv6; no user, path or query. */
 export const MILVUS_URI = `^https?://(${DNS_NAME}|${IPV4}|\\[(${IPV6})\\])(:${PORT})?/?$`;
+/**
+ * `http(s)://host[:port][/path]`, for the usage sources on a budget (a proxy's
+ * `/metrics`, a Prometheus server). Same host and port rules as MILVUS_URI; a
+ * path of URL-safe characters, no user information, query or fragment.
+ */
+export const HTTP_URL = `^https?://(${DNS_NAME}|${IPV4}|\\[(${IPV6})\\])(:${PORT})?(/[-A-Za-z0-9._~%/]*)?$`;
 /** 24-hour wall-clock time `HH:MM`. */
 export const CLOCK_TIME = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 /** Like CLOCK_TIME, but `24:00` is allowed to mean the end of the day. */

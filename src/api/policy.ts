@@ -14,6 +14,7 @@ import {
   SECRET_KEY,
   TIME_ZONE,
 } from './patterns.ts';
+import { idleSchema, loadNeedsLoadedRule, loadPriorityField, partitionSelectorSchema, usageRules, usageStatusFields } from './policy-usage.ts';
 import { arr, bool, enumOf, int, obj, rule, str, type Static, type StringNode } from './schema.ts';
 
 export const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
@@ -132,6 +133,7 @@ const loadSchema = obj(
       'Estimated query-node memory of one loaded collection, replicas included, used by budgets. Overrides the measured and schema-derived estimates.',
       'spec.load.memoryEstimate',
     ),
+    priority: loadPriorityField,
   },
   {
     rules: [
@@ -208,9 +210,11 @@ export const policySpecSchema = obj(
       str('A partition name.', { minLength: 1, maxLength: 255, pattern: MILVUS_PARTITION_NAME, patternHint: 'a Milvus partition name' }),
       { maxItems: 64, listType: 'set' },
     ),
+    partitionSelector: partitionSelectorSchema,
     state: enumOf('`Loaded` keeps the selection in query-node memory; `Released` keeps it out.', LOAD_STATES, 'Loaded'),
     load: loadSchema,
     schedule: scheduleSchema,
+    idle: idleSchema,
     priority: int('Higher wins when policies select the same collection and when a budget is short of memory.', {
       minimum: -1_000_000,
       maximum: 1_000_000,
@@ -226,13 +230,7 @@ export const policySpecSchema = obj(
   {
     required: ['milvus', 'selector'],
     rules: [
-      rule<{ state?: string; load?: unknown }>({
-        cel: "!has(self.load) || !has(self.state) || self.state == 'Loaded'",
-        message: "spec.load is only used when spec.state is Loaded; remove spec.load or set state: Loaded",
-        fieldPath: '.load',
-        reason: 'FieldValueForbidden',
-        check: (s) => s.load === undefined || s.state === undefined || s.state === 'Loaded',
-      }),
+      loadNeedsLoadedRule,
       rule<{ state?: string; schedule?: unknown }>({
         cel: "!has(self.schedule) || !has(self.state) || self.state == 'Loaded'",
         message: 'spec.schedule only applies to state Loaded (outside its windows everything is Released anyway); remove spec.schedule or set state: Loaded',
@@ -247,6 +245,7 @@ export const policySpecSchema = obj(
         reason: 'FieldValueForbidden',
         check: (s) => (s.partitions?.length ?? 0) === 0 || (s.load?.fields?.length ?? 0) === 0,
       }),
+      ...usageRules,
     ],
   },
 );
@@ -283,6 +282,7 @@ const collectionStatusSchema = obj(
     ),
     retries: int('Consecutive failed attempts since the collection was last as wanted.', { minimum: 0, maximum: 1_000_000 }),
     nextAttemptTime: timestamp('When the operator will try again, after a failure.'),
+    ...usageStatusFields,
   },
   { required: ['name', 'state'] },
 );
@@ -325,6 +325,8 @@ export type ScheduleSpec = Static<typeof scheduleSchema>;
 export type WindowSpec = Static<typeof windowSchema>;
 export type LoadSpec = Static<typeof loadSchema>;
 export type MilvusSpec = Static<typeof milvusSchema>;
+export type IdleSpec = Static<typeof idleSchema>;
+export type PartitionSelectorSpec = Static<typeof partitionSelectorSchema>;
 
 export interface ObjectMeta {
   name: string;

@@ -34,9 +34,14 @@ export function checkPolicySpec(spec: PolicySpec): FieldError[] {
       message: `Invalid value: ${quoted(zone)}: not a known IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC`,
     });
   }
-  (spec.selector.patterns ?? []).forEach((p, i) => {
-    const compiled = compileGlob(p);
-    if (!compiled.ok) out.push({ path: `spec.selector.patterns[${i}]`, type: 'Invalid', message: `Invalid value: ${quoted(p)}: ${compiled.error}` });
-  });
+  checkGlobs(spec.selector.patterns, 'spec.selector.patterns', out);
+  checkGlobs(spec.partitionSelector?.patterns, 'spec.partitionSelector.patterns', out);
   return out;
+}
+
+function checkGlobs(patterns: readonly string[] | undefined, path: string, out: FieldError[]): void {
+  (patterns ?? []).forEach((p, i) => {
+    const compiled = compileGlob(p);
+    if (!compiled.ok) out.push({ path: `${path}[${i}]`, type: 'Invalid', message: `Invalid value: ${quoted(p)}: ${compiled.error}` });
+  });
 }

@@ -2,6 +2,7 @@
 // strongest claim wins; within a strength, the highest-ranked policy.
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import type { ClaimStrength, Desire } from './desire.ts';
+import { partitionFingerprint } from './partitions.ts';
 import { comparePolicies } from './rank.ts';
 
 export interface Claimant {
@@ -36,7 +37,7 @@ export function agrees(a: Claimant, b: Claimant): boolean {
 }
 
 function samePartitions(a: CollectionLoadPolicy, b: CollectionLoadPolicy): boolean {
-  return [...(a.spec.partitions ?? [])].sort().join(',') === [...(b.spec.partitions ?? [])].sort().join(',');
+  return partitionFingerprint(a) === partitionFingerprint(b);
 }
 
 export function loadFingerprint(p: CollectionLoadPolicy): string {

@@ -7,7 +7,8 @@ import type { Deferral } from './admission.ts';
 import type { Claimant } from './arbitrate.ts';
 import type { Estimate } from './estimate.ts';
 import type { Failure } from './retry.ts';
-import type { CollectionEntry, LoadOptions, LoadReason, MilvusAction, ObservedCollection, ReleaseReason } from './types.ts';
+import { actsOnPartitions, partitionPlanOf, type PartitionPlan } from './partitions.ts';
+import type { CollectionEntry, LoadAction, LoadOptions, LoadReason, MilvusAction, ObservedCollection, ObservedPartition, ReleaseReason } from './types.ts';
 
 export interface Decision {
   readonly entry: CollectionEntry;
@@ -61,8 +62,7 @@ export function observedEntry(o: ObservedCollection, reason?: string, message?: 
 export function decide(ctx: DecisionContext): Decision {
   const { winner } = ctx;
   if (winner.desire.frozen) return { entry: observedEntry(ctx.observed) };
-  const partitions = winner.policy.spec.partitions ?? [];
-  if (partitions.length > 0) return decidePartitions(ctx, partitions);
+  if (actsOnPartitions(winner.policy)) return decidePartitions(ctx);
   if (winner.desire.effective === 'Released') return decideRelease(ctx, releaseReason(ctx));
   if (ctx.deferral) return decideDeferred(ctx, ctx.deferral);
   return decideLoad(ctx);
@@ -116,7 +116,7 @@ function decideLoad(ctx: DecisionContext): Decision {
     const message = reason === 'Drift' ? 'was released outside the operator; loading again' : ctx.winner.desire.prewarming ? 'prewarming before the schedule window opens; load requested' : 'load requested';
     return {
       entry: { name: o.name, state: 'Loading', progress: 0, reason: reason === 'Drift' ? 'DriftCorrected' : 'LoadStarted', message, ...memory(ctx) },
-      action: { kind: 'load', ...base(ctx), options, refresh: false, reason },
+      action: { kind: 'load', ...base(ctx), options, refresh: false, reason, ...priorityOf(ctx) },
     };
   }
   if (o.loadState === 'Loading') return loadingEntry(ctx);
@@ -131,6 +131,13 @@ function decideLoad(ctx: DecisionContext): Decision {
   const loaded: CollectionEntry = { ...observedEntry(o), ...memory(ctx) };
   if (refresh) return { entry: { ...loaded, reason: 'Refreshing', message: `refresh requested (${REFRESH_ANNOTATION}=${refresh})` }, action: { kind: 'load', ...base(ctx), options, refresh: true, reason: 'Refresh' }, refreshing: true };
   return { entry: loaded };
+}
+
+/** `spec.load.priority`, else Low for a prewarm load (nobody waits for it yet). */
+function priorityOf(ctx: DecisionContext): Pick<LoadAction, 'priority'> {
+  const declared = ctx.winner.policy.spec.load?.priority;
+  if (declared) return { priority: declared };
+  return ctx.winner.desire.prewarming ? { priority: 'Low' } : {};
 }
 
 function loadingEntry(ctx: DecisionContext): Decision {
@@ -174,35 +181,67 @@ export function refreshRequested(ctx: { winner: Claimant }): string | undefined 
   return value === ctx.winner.policy.status?.refreshedValue ? undefined : value;
 }
 
-function decidePartitions(ctx: DecisionContext, wanted: readonly string[]): Decision {
+function decidePartitions(ctx: DecisionContext): Decision {
   const o = ctx.observed;
   const parts = o.partitions;
   if (!parts) return { entry: observedEntry(o) };
-  const missing = wanted.filter((p) => !parts.has(p));
-  const present = wanted.filter((p) => parts.has(p));
-  const missingNote = missing.length > 0 ? `; partitions not found: ${missing.join(', ')}` : '';
+  const plan = partitionPlanOf(ctx.winner.policy, parts);
   const wantLoaded = ctx.winner.desire.effective === 'Loaded' && !ctx.deferral;
-  if (!wantLoaded) {
-    const loaded = present.filter((p) => parts.get(p)?.loadState !== 'NotLoad');
-    const entry: CollectionEntry = ctx.deferral
-      ? { name: o.name, state: 'Deferred', reason: ctx.deferral.reason, message: ctx.deferral.message }
-      : { name: o.name, state: 'Released', reason: 'Released', message: `partitions ${present.join(', ') || '(none)'} released${missingNote}` };
-    if (loaded.length === 0) return { entry: missing.length > 0 && !ctx.deferral ? { ...entry, state: 'NotFound', reason: 'PartitionNotFound' } : entry };
-    return { entry, action: { kind: 'release', ...base(ctx), partitions: loaded, reason: ctx.deferral ? 'OverBudget' : releaseReason(ctx) } };
-  }
-  if (missing.length > 0 && present.length === 0) return { entry: { name: o.name, state: 'NotFound', reason: 'PartitionNotFound', message: `partitions not found in ${o.name}: ${missing.join(', ')}` } };
-  const notLoaded = present.filter((p) => parts.get(p)?.loadState === 'NotLoad');
+  return wantLoaded ? keepPartitions(ctx, parts, plan) : releasePartitions(ctx, parts, plan);
+}
+
+const missingNote = (plan: PartitionPlan): string => (plan.missing.length > 0 ? `; partitions not found: ${plan.missing.join(', ')}` : '');
+
+function releasePartitions(ctx: DecisionContext, parts: ReadonlyMap<string, ObservedPartition>, plan: PartitionPlan): Decision {
+  const o = ctx.observed;
+  const acted = [...plan.keep, ...plan.drop];
+  const loaded = acted.filter((p) => parts.get(p)?.loadState !== 'NotLoad');
+  const entry: CollectionEntry = ctx.deferral
+    ? { name: o.name, state: 'Deferred', reason: ctx.deferral.reason, message: ctx.deferral.message }
+    : { name: o.name, state: 'Released', reason: 'Released', message: `partitions ${acted.join(', ') || '(none)'} released${missingNote(plan)}` };
+  if (loaded.length === 0) return { entry: plan.missing.length > 0 && !ctx.deferral ? { ...entry, state: 'NotFound', reason: 'PartitionNotFound' } : entry };
+  return { entry, action: { kind: 'release', ...base(ctx), partitions: loaded, reason: ctx.deferral ? 'OverBudget' : releaseReason(ctx) } };
+}
+
+function keepPartitions(ctx: DecisionContext, parts: ReadonlyMap<string, ObservedPartition>, plan: PartitionPlan): Decision {
+  const o = ctx.observed;
+  if (plan.keep.length === 0) return { entry: noPartitionEntry(ctx, plan) };
+  const notLoaded = plan.keep.filter((p) => parts.get(p)?.loadState === 'NotLoad');
   if (notLoaded.length > 0) {
     return {
-      entry: { name: o.name, state: 'Loading', progress: 0, reason: 'LoadStarted', message: `loading partitions ${notLoaded.join(', ')}${missingNote}`, ...memory(ctx) },
-      action: { kind: 'load', ...base(ctx), partitions: notLoaded, options: loadOptionsOf(ctx.winner), refresh: false, reason: loadReason(ctx) },
+      entry: { name: o.name, state: 'Loading', progress: 0, reason: 'LoadStarted', message: `loading partitions ${notLoaded.join(', ')}${missingNote(plan)}`, ...memory(ctx) },
+      action: { kind: 'load', ...base(ctx), partitions: notLoaded, options: loadOptionsOf(ctx.winner), refresh: false, reason: loadReason(ctx), ...priorityOf(ctx) },
     };
   }
-  const loading = present.filter((p) => parts.get(p)?.loadState === 'Loading');
+  const loading = plan.keep.filter((p) => parts.get(p)?.loadState === 'Loading');
   if (loading.length > 0) {
     const progress = Math.min(...loading.map((p) => parts.get(p)?.progress ?? 0));
     return loadingEntry({ ...ctx, observed: { ...o, loadState: 'Loading', progress } });
   }
-  if (missing.length > 0) return { entry: { name: o.name, state: 'NotFound', reason: 'PartitionNotFound', message: `partitions loaded: ${present.join(', ')}${missingNote}` } };
-  return { entry: { name: o.name, state: 'Loaded', reason: 'Loaded', message: `partitions loaded: ${present.join(', ')}`, ...memory(ctx) } };
+  // A window moves make-before-break: older partitions go only once the newer ones are loaded.
+  const aged = plan.drop.filter((p) => parts.get(p)?.loadState !== 'NotLoad');
+  const loaded: CollectionEntry = { name: o.name, state: 'Loaded', reason: 'Loaded', message: `partitions loaded: ${plan.keep.join(', ')}`, ...memory(ctx) };
+  if (aged.length > 0) {
+    const keepNewest = ctx.winner.policy.spec.partitionSelector?.keepNewest ?? plan.keep.length;
+    return {
+      entry: { ...loaded, reason: 'PartitionsRolled', message: `partitions loaded: ${plan.keep.join(', ')}; releasing older ${aged.join(', ')} (spec.partitionSelector keeps the newest ${keepNewest})` },
+      action: { kind: 'release', ...base(ctx), partitions: aged, reason: 'PartitionAged' },
+    };
+  }
+  if (plan.missing.length > 0) return { entry: { name: o.name, state: 'NotFound', reason: 'PartitionNotFound', message: `partitions loaded: ${plan.keep.join(', ')}${missingNote(plan)}` } };
+  return { entry: loaded };
+}
+
+function noPartitionEntry(ctx: DecisionContext, plan: PartitionPlan): CollectionEntry {
+  const name = ctx.observed.name;
+  const selector = ctx.winner.policy.spec.partitionSelector;
+  if (selector) {
+    return {
+      name,
+      state: 'NotFound',
+      reason: 'NoMatchingPartition',
+      message: `no partition of ${name} matches spec.partitionSelector.patterns (${selector.patterns.join(', ')}); matching partitions are loaded when they are created`,
+    };
+  }
+  return { name, state: 'NotFound', reason: 'PartitionNotFound', message: `partitions not found in ${name}: ${plan.missing.join(', ')}` };
 }

@@ -34,10 +34,21 @@ function groupByReason(items: readonly { name: string; ev: EventSpec }[]): Event
   });
 }
 
+/** Idle release and load on use (ADR 0009): Normal events, they are what the policy asked for. */
+function usageEvent(c: CollectionStatus, old: CollectionStatus | undefined, text: string): EventSpec | undefined {
+  if (c.reason === 'Idle' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'IdleReleased', message: text };
+  if (c.reason === 'LoadOnUse') return { type: 'Normal', reason: 'LoadOnUse', message: text };
+  return undefined;
+}
+
 /** `loadedNow`: this pass sent the load and saw it finish, so no Loading status came first. */
 function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean): EventSpec | undefined {
   if (old?.state === c.state && old.reason === c.reason) return undefined;
   const text = `${c.name}: ${c.message ?? ''}`;
+  return usageEvent(c, old, text) ?? transitionEvent(c, old, loadedNow, text);
+}
+
+function transitionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean, text: string): EventSpec | undefined {
   if (c.reason === 'LoadStarted') return { type: 'Normal', reason: 'LoadStarted', message: text };
   if (c.reason === 'DriftCorrected') return { type: 'Warning', reason: 'DriftCorrected', message: text };
   if (c.state === 'Loaded' && (old?.state === 'Loading' || (loadedNow && old?.state !== 'Loaded'))) return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };

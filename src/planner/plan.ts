@@ -10,6 +10,8 @@ import { agrees, orderClaimants, type Claimant } from './arbitrate.ts';
 import { decide, observedEntry, refreshRequested, type Decision } from './decide.ts';
 import { desireOf } from './desire.ts';
 import { estimateOf } from './estimate.ts';
+import { actsOnPartitions, partitionPlanOf } from './partitions.ts';
+import { lastTransition, usageCondition, usageOf, usageVerdict, withUsage, type UsageVerdict } from './idle.ts';
 import { policyRef } from './rank.ts';
 import { retryReset, retryRequested, retryStateOf, shapeByRetry, type RetryState } from './retry.ts';
 import { selectCollections, type Selection } from './select.ts';
@@ -41,15 +43,16 @@ const keyOf = (database: string, collection: string): string => `${database}/${c
 export function plan(input: PlanInput, settings: { deletionGraceMs?: number } = {}): Plan {
   const contexts = [...input.policies].sort((a, b) => (policyRef(a.policy) < policyRef(b.policy) ? -1 : 1)).map((p) => contextOf(p, input));
   const slots = collectSlots(contexts);
+  const verdicts = usageVerdicts(contexts, slots, input);
   const budget = effectiveBudget(input.budgets);
-  const admission = budget ? admitSlots(budget, slots) : undefined;
+  const admission = budget ? admitSlots(budget, slots, verdicts) : undefined;
 
-  const { decisions, actions, owed, wakeAt: decidedWake } = decideSlots(contexts, slots, admission, input.now);
+  const { decisions, actions, owed, wakeAt: decidedWake } = decideSlots(contexts, slots, { admission, verdicts }, input.now);
   let wakeAt = decidedWake;
 
   const actionsPerPolicy = new Map<string, number>();
   for (const a of actions) if (a.kind === 'load' || a.kind === 'release') actionsPerPolicy.set(a.policy, (actionsPerPolicy.get(a.policy) ?? 0) + 1);
-  const policies = contexts.map((ctx) => draftFor(ctx, slots, decisions, actionsPerPolicy.get(ctx.claimant.ref) ?? 0));
+  const policies = contexts.map((ctx) => withUsageCondition(draftFor(ctx, slots, decisions, actionsPerPolicy.get(ctx.claimant.ref) ?? 0), input));
   for (const ctx of contexts) {
     const next = ctx.claimant.desire.nextChange;
     if (next !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, next);
@@ -73,8 +76,39 @@ interface Decided {
   readonly wakeAt: number | undefined;
 }
 
+/** Per slot, what idleness makes of its winner's wish (idle.ts, ADR 0009). */
+function usageVerdicts(contexts: readonly PolicyContext[], slots: ReadonlyMap<string, CollectionSlot>, input: PlanInput): Map<string, UsageVerdict> {
+  const byRef = new Map(contexts.map((c) => [c.claimant.ref, c]));
+  const out = new Map<string, UsageVerdict>();
+  for (const slot of slots.values()) {
+    const winner = orderClaimants(slot.claimants)[0];
+    const ctx = winner?.policy.spec.idle ? byRef.get(winner.ref) : undefined;
+    if (!winner || !ctx) continue;
+    const name = slot.observed.name;
+    const previous = previousEntry(winner, name);
+    const shown = Date.parse(previous?.lastUsedTime ?? '');
+    const usage = usageOf(input.usage, slot.database, name);
+    const last = lastTransition(ctx.input, name, previous);
+    const v = usageVerdict({ winner, usage, observed: slot.observed, last, shownLastUsed: Number.isNaN(shown) ? undefined : shown, specChanged: ctx.retryNow, now: input.now });
+    if (v) out.set(slot.key, v);
+  }
+  return out;
+}
+
+/** The winner as it acts on one collection: its wish after idleness. */
+function acting(winner: Claimant, verdict: UsageVerdict | undefined): Claimant {
+  return verdict && verdict.effective !== winner.desire.effective ? { ...winner, desire: { ...winner.desire, effective: verdict.effective } } : winner;
+}
+
+function withUsageCondition(draft: PolicyDraft, input: PlanInput): PolicyDraft {
+  const usageKnown = usageCondition(draft.policy, draft.entries, input.usage);
+  return usageKnown ? { ...draft, usageKnown } : draft;
+}
+
+type Rulings = { readonly admission: Admission | undefined; readonly verdicts: ReadonlyMap<string, UsageVerdict> };
+
 /** One decision per collection, by its winner, shaped by the error policy. */
-function decideSlots(contexts: readonly PolicyContext[], slots: ReadonlyMap<string, CollectionSlot>, admission: Admission | undefined, now: number): Decided {
+function decideSlots(contexts: readonly PolicyContext[], slots: ReadonlyMap<string, CollectionSlot>, by: Rulings, now: number): Decided {
   const out: Decided = { decisions: new Map(), actions: [], owed: new Set(), wakeAt: undefined };
   let wakeAt: number | undefined;
   const byRef = new Map(contexts.map((c) => [c.claimant.ref, c]));
@@ -82,27 +116,34 @@ function decideSlots(contexts: readonly PolicyContext[], slots: ReadonlyMap<stri
     const winner = orderClaimants(slot.claimants)[0];
     const ctx = winner ? byRef.get(winner.ref) : undefined;
     if (!winner || !ctx) continue;
-    const name = slot.observed.name;
-    const previous = previousEntry(winner, name);
-    const decided = decide({
-      winner,
-      observed: slot.observed,
-      observationKey: slot.observationKey,
-      database: slot.database,
-      estimate: estimateOf(winner.policy, slot.observed, previous),
-      deferral: admission?.deferred.get(slot.key),
-      previous,
-      now,
-    });
-    const shaped = shapeByRetry(decided, ctx.retryNow ? undefined : priorRetry(ctx.input, name), now, `${winner.ref}/${name}`);
-    // A held action is no action: build the decision from the shaped one only.
-    const decision: Decision = { ...shaped, ...(decided.refreshing && shaped.action ? { refreshing: true } : {}) };
+    const { decided, decision } = decideSlot(slot, winner, ctx, by, now);
     out.decisions.set(slot.key, decision);
     if (decided.action?.kind === 'release' && !decision.action) out.owed.add(winner.ref);
     if (decision.action) out.actions.push(decision.action);
     if (decision.wakeAt !== undefined) wakeAt = Math.min(wakeAt ?? Infinity, decision.wakeAt);
   }
   return { ...out, wakeAt };
+}
+
+/** The decision as ruled (`decided`) and as the error policy lets it act (`decision`). */
+function decideSlot(slot: CollectionSlot, winner: Claimant, ctx: PolicyContext, by: Rulings, now: number): { decided: Decision; decision: Decision } {
+  const name = slot.observed.name;
+  const previous = previousEntry(winner, name);
+  const verdict = by.verdicts.get(slot.key);
+  const ruled = decide({
+    winner: acting(winner, verdict),
+    observed: slot.observed,
+    observationKey: slot.observationKey,
+    database: slot.database,
+    estimate: estimateOf(winner.policy, slot.observed, previous),
+    deferral: by.admission?.deferred.get(slot.key),
+    previous,
+    now,
+  });
+  const decided = withUsage(ruled, verdict, winner.policy.spec.idle);
+  const shaped = shapeByRetry(decided, ctx.retryNow ? undefined : priorRetry(ctx.input, name), now, `${winner.ref}/${name}`);
+  // A held action is no action: build the decision from the shaped one only.
+  return { decided, decision: { ...shaped, ...(decided.refreshing && shaped.action ? { refreshing: true } : {}) } };
 }
 
 function contextOf(input: PolicyInput, plan: PlanInput): PolicyContext {
@@ -147,11 +188,15 @@ function collectSlots(contexts: readonly PolicyContext[]): Map<string, Collectio
   return slots;
 }
 
-function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, CollectionSlot>): Admission {
+function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, CollectionSlot>, verdicts: ReadonlyMap<string, UsageVerdict>): Admission {
   const candidates: BudgetCandidate[] = [];
   for (const slot of slots.values()) {
-    const winner = orderClaimants(slot.claimants)[0];
-    if (!winner || winner.desire.effective !== 'Loaded' || winner.desire.claim !== 'strong') continue;
+    const best = orderClaimants(slot.claimants)[0];
+    const verdict = verdicts.get(slot.key);
+    const winner = best ? acting(best, verdict) : undefined;
+    // Idle-released collections are not candidates: their memory is free. A weak claim loads only on use.
+    const claims = winner?.desire.claim === 'strong' || (winner?.desire.claim === 'weak' && verdict !== undefined);
+    if (!winner || winner.desire.effective !== 'Loaded' || !claims) continue;
     const incumbent = isIncumbent(winner, slot.observed);
     candidates.push({
       key: slot.key,
@@ -167,8 +212,8 @@ function admitSlots(budget: CollectionLoadBudget, slots: ReadonlyMap<string, Col
 }
 
 function isIncumbent(winner: Claimant, o: ObservedCollection): boolean {
-  const parts = winner.policy.spec.partitions ?? [];
-  if (parts.length > 0 && o.partitions) return parts.some((p) => (o.partitions?.get(p)?.loadState ?? 'NotLoad') !== 'NotLoad');
+  const parts = o.partitions;
+  if (actsOnPartitions(winner.policy) && parts) return partitionPlanOf(winner.policy, parts).keep.some((p) => (parts.get(p)?.loadState ?? 'NotLoad') !== 'NotLoad');
   return o.loadState !== 'NotLoad';
 }
 

@@ -4,7 +4,8 @@ import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionState, CollectionStatus, PolicyStatus } from '../api/policy.ts';
 import { failedEntry, recordFailure, type Failure } from './retry.ts';
 import { iso, isoMillis } from './time.ts';
-import type { BudgetDraft, CollectionEntry, PolicyDraft } from './types.ts';
+import { USAGE_REASONS } from './idle.ts';
+import type { BudgetDraft, CollectionEntry, PolicyDraft, Transition, UsageNote } from './types.ts';
 
 export const MAX_STATUS_COLLECTIONS = 100;
 
@@ -77,7 +78,8 @@ function readiness(draft: PolicyDraft, entries: readonly CollectionEntry[]): Ver
   if (conflict) return { status: false, reason: 'Conflict', message: `${conflict.name}: ${conflict.message}${more(countOf(entries, 'Conflict'))}` };
   const deferred = first(entries, 'Deferred');
   if (deferred) return { status: false, reason: deferred.reason, message: `${deferred.name}: ${deferred.message}${more(countOf(entries, 'Deferred'))}` };
-  const own = entries.filter((e) => e.reason !== 'HeldByOtherPolicy');
+  // Released for idleness, or loaded on demand, is as the policy wants.
+  const own = entries.filter((e) => e.reason !== 'HeldByOtherPolicy' && !USAGE_REASONS.has(e.reason));
   const loaded = countOf(entries, 'Loaded');
   if (countOf(entries, 'Loading') > 0) return { status: false, reason: 'Loading', message: `${loaded} of ${entries.length} collections loaded` };
   if (entries.length === 0) {
@@ -146,6 +148,12 @@ function reconciling(draft: PolicyDraft, entries: readonly CollectionEntry[]): V
   return { status: false, reason: 'Reconciled', message: 'nothing left to do' };
 }
 
+function usageFields(note: UsageNote | undefined): Pick<CollectionStatus, 'lastUsedTime' | 'usageUnknownReason'> {
+  if (!note) return {};
+  if ('unknownReason' in note) return { usageUnknownReason: note.unknownReason };
+  return note.lastUsedTime === undefined ? {} : { lastUsedTime: iso(note.lastUsedTime) };
+}
+
 function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly CollectionStatus[] | undefined, now: string): CollectionStatus[] {
   const prev = new Map((previous ?? []).map((e) => [e.name, e]));
   return [...entries]
@@ -153,11 +161,11 @@ function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly
     .slice(0, MAX_STATUS_COLLECTIONS)
     .map((e) => {
       const p = prev.get(e.name);
-      const { retry, ...rest } = e;
+      const { retry, usage, ...rest } = e;
       const failure = retry
         ? { lastError: { action: retry.action, reason: retry.reason, message: clip(retry.message, MAX_MESSAGE), class: retry.class, time: iso(retry.at) }, retries: retry.retries, nextAttemptTime: isoMillis(retry.nextAttemptAt) }
         : {};
-      return { ...rest, message: clip(e.message, MAX_MESSAGE), ...failure, lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
+      return { ...rest, message: clip(e.message, MAX_MESSAGE), ...failure, ...usageFields(usage), lastTransitionTime: p && p.state === e.state && p.lastTransitionTime ? p.lastTransitionTime : now };
     });
 }
 
@@ -175,6 +183,7 @@ export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatu
     ['Stalled', stalled(draft, known)],
   ];
   if (draft.frozen) verdicts.push(['Suspended', { status: true, reason: draft.frozen.reason, message: draft.frozen.message }]);
+  if (draft.usageKnown) verdicts.push(['UsageKnown', draft.usageKnown]);
   const conditions = mergeConditions(
     previous?.conditions,
     verdicts.map(([type, v]) => ({ type, status: v.status ? 'True' : 'False', reason: v.reason, message: v.message, observedGeneration: generation })),
@@ -251,9 +260,9 @@ export function withActionOutcomes(draft: PolicyDraft, outcome: ActionOutcome, n
     if (e.state !== 'Loading' || !completed.has(e.name)) return e;
     loadedInPass.push(e.name);
     // As the next pass will render it (no progress on a Loaded entry), so it is not written twice.
-    // A corrected drift keeps its reason: its Warning Event is the one that matters.
+    // A corrected drift and a load on use keep their reason: their Events are the ones that matter.
     const { progress: _progress, ...loaded } = e;
-    return e.reason === 'DriftCorrected' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
+    return e.reason === 'DriftCorrected' || e.reason === 'LoadOnUse' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
   });
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;
@@ -265,4 +274,26 @@ export function nextAttemptOf(draft: PolicyDraft): number | undefined {
   let at: number | undefined;
   for (const e of draft.entries ?? []) if (e.retry && e.state === 'Failed') at = Math.min(at ?? Infinity, e.retry.nextAttemptAt);
   return at;
+}
+
+/**
+ * Each collection's state and since when, after this pass, for the next
+ * pass's `PolicyInput.transitions`: like lastTransitionTime, but for every
+ * collection, where the status lists at most MAX_STATUS_COLLECTIONS. Idle
+ * release counts from a collection's load, so it must be known for all.
+ */
+export function transitionsAfter(draft: PolicyDraft, before: ReadonlyMap<string, Transition> | undefined, now: number): ReadonlyMap<string, Transition> {
+  const fromStatus = new Map((draft.policy.status?.collections ?? []).map((e) => [e.name, e]));
+  if (!draft.entries) return before ?? new Map();
+  const out = new Map<string, Transition>();
+  for (const e of draft.entries) {
+    const prev = before?.get(e.name) ?? sinceOf(fromStatus.get(e.name));
+    out.set(e.name, { state: e.state, reason: e.reason, since: prev && prev.state === e.state ? prev.since : now });
+  }
+  return out;
+}
+
+function sinceOf(entry: CollectionStatus | undefined): Transition | undefined {
+  const since = Date.parse(entry?.lastTransitionTime ?? '');
+  return entry && !Number.isNaN(since) ? { state: entry.state, reason: entry.reason ?? '', since } : undefined;
 }

@@ -2,6 +2,7 @@
 // no I/O, no clock, no randomness (STYLE §1).
 import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionLoadPolicy, CollectionState, FailureClass, LoadState, PolicyStatus } from '../api/policy.ts';
+import type { LoadPriority } from '../api/policy-usage.ts';
 import type { RetryState } from './retry.ts';
 
 export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
@@ -9,6 +10,8 @@ export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
 export interface ObservedPartition {
   readonly loadState: ObservedLoadState;
   readonly progress: number;
+  /** When Milvus created it (epoch ms), for `partitionSelector.orderBy: CreationTime`. */
+  readonly createdAt?: number;
 }
 
 /** What Milvus reported for one collection in one pass. */
@@ -60,6 +63,49 @@ export interface PolicyInput {
    * last pass. Absent (after a restart): read from the policy's status.
    */
   readonly retries?: ReadonlyMap<string, RetryState>;
+  /**
+   * The controller's memory of each collection's state and since when, from
+   * the last pass (`transitionsAfter`), uncapped unlike the status list.
+   * Absent (after a restart): read from the policy's status.
+   */
+  readonly transitions?: ReadonlyMap<string, Transition>;
+}
+
+/** A collection's state in a policy's last pass, and since when (epoch ms). */
+export interface Transition {
+  readonly state: CollectionState;
+  readonly reason: string;
+  readonly since: number;
+}
+
+/**
+ * What the usage source (src/usage, configured by the budget's `spec.usage`)
+ * knows about one collection. Times are epoch milliseconds.
+ */
+export type CollectionUsage =
+  | {
+      readonly state: 'Known';
+      /** The last time its request counters were seen to grow; absent when no request was seen since tracking began. */
+      readonly lastUsedTime?: number;
+      /** When this operator began tracking usage of the collection (its start, or the source's recovery). */
+      readonly trackedSince: number;
+    }
+  | {
+      readonly state: 'Unknown';
+      /** CamelCase: `NoUsageSource`, `UsageSourceUnavailable`, `NoCollectionLabels`... */
+      readonly reason: string;
+      /** What is wrong and what to do. */
+      readonly message: string;
+    };
+
+/** Usage of one Milvus instance, for the policies with `spec.idle`. */
+export interface UsageInput {
+  /** `spec.usage.period` of the budget (ms): idleness is judged once per period. */
+  readonly periodMs: number;
+  /** Per `database/collection`. */
+  readonly collections: ReadonlyMap<string, CollectionUsage>;
+  /** For a collection the map does not name (the source is down, or saw nothing of it). */
+  readonly otherwise: CollectionUsage;
 }
 
 export interface PlanInput {
@@ -71,6 +117,8 @@ export interface PlanInput {
   readonly observed: ReadonlyMap<string, ObservedDatabase>;
   /** Epoch milliseconds. */
   readonly now: number;
+  /** Absent: no usage source is configured for this instance (usage unknown, nothing is released for idleness). */
+  readonly usage?: UsageInput;
 }
 
 export interface LoadOptions {
@@ -80,8 +128,8 @@ export interface LoadOptions {
   readonly skipDynamicField: boolean;
 }
 
-export type LoadReason = 'Declared' | 'Drift' | 'Reconfigure' | 'Refresh' | 'ScheduleOpened';
-export type ReleaseReason = 'Declared' | 'Drift' | 'ScheduleClosed' | 'Preempted' | 'OverBudget' | 'PolicyDeleted';
+export type LoadReason = 'Declared' | 'Drift' | 'Reconfigure' | 'Refresh' | 'ScheduleOpened' | 'LoadOnUse';
+export type ReleaseReason = 'Declared' | 'Drift' | 'ScheduleClosed' | 'Preempted' | 'OverBudget' | 'PolicyDeleted' | 'Idle' | 'PartitionAged';
 
 interface ActionBase {
   /** `namespace/name` of the policy the action is for (the winner). */
@@ -98,6 +146,12 @@ export interface LoadAction extends ActionBase {
   readonly options: LoadOptions;
   readonly refresh: boolean;
   readonly reason: LoadReason;
+  /**
+   * Milvus 2.6 `load_params` priority. `spec.load.priority`, else Low for a
+   * prewarm load and High for a load on use; absent: the server's default.
+   * Servers without it ignore it (the controller says so in a condition).
+   */
+  readonly priority?: LoadPriority;
 }
 
 export interface ReleaseAction extends ActionBase {
@@ -131,7 +185,11 @@ export interface CollectionEntry {
   readonly memorySource?: 'Spec' | 'Measured' | 'Schema';
   /** Failed attempts and the next one (error policy, retry.ts); absent once as wanted. */
   readonly retry?: RetryState;
+  /** For policies with `spec.idle`: what the usage source said (rendered as lastUsedTime / usageUnknownReason). */
+  readonly usage?: UsageNote;
 }
+
+export type UsageNote = { readonly lastUsedTime?: number } | { readonly unknownReason: string; readonly unknownMessage: string };
 
 export interface Blocker {
   readonly reason: string;
@@ -159,6 +217,8 @@ export interface PolicyDraft {
   readonly actionCount: number;
   /** Collections this pass loaded and saw finish (withActionOutcomes): one `Loaded` Event names them. */
   readonly loadedInPass?: readonly string[];
+  /** For policies with `spec.idle`: whether usage is seen (the UsageKnown condition). */
+  readonly usageKnown?: { readonly status: boolean; readonly reason: string; readonly message: string };
 }
 
 export interface BudgetDraft {

@@ -72,4 +72,18 @@ describe('CRDs on a real kube-apiserver', { timeout: 300_000 }, () => {
     const b = await kube.kubectl(['explain', 'clb.spec.preemption']);
     assert.match(b.stdout, /LowerPriority/);
   });
+
+  it('kubectl explain describes idle release, the partition window and the usage source', async () => {
+    const idle = await kube.kubectl(['explain', 'collectionloadpolicy.spec.idle']);
+    assert.equal(idle.code, 0, idle.stderr);
+    assert.match(idle.stdout, /usage\s+is\s+unknown/);
+    assert.match(idle.stdout, /releaseAfter\s+<string> -required-/);
+    assert.match(idle.stdout, /overrideLoaded\s+<boolean>/);
+    const window = await kube.kubectl(['explain', 'clp.spec.partitionSelector.keepNewest']);
+    assert.match(window.stdout, /newest\s+matching\s+partitions/);
+    const usage = await kube.kubectl(['explain', 'clb.spec.usage']);
+    assert.match(usage.stdout, /exactly\s+one\s+of\s+`milvusMetrics`\s+or\s+`prometheus`/);
+    const status = await kube.kubectl(['explain', 'clp.status.collections.usageUnknownReason']);
+    assert.match(status.stdout, /NoUsageSource/);
+  });
 });
