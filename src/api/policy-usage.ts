@@ -1,4 +1,4 @@
-// The usage-aware parts of a policy's spec (issue 18, ADR 0009): idle release
+// The usage-aware parts of a policy's spec (issue 18, ADR 0010): idle release
 // with load on use, rolling partition windows, and the load priority.
 import { parseDuration } from './duration.ts';
 import { COLLECTION_GLOB, DURATION } from './patterns.ts';
@@ -13,7 +13,7 @@ export const PARTITION_ORDERS = ['Name', 'CreationTime'] as const;
 export const MIN_RELEASE_AFTER_MS = 60_000;
 
 export const idleSchema = obj(
-  'Release selected collections nobody uses, and optionally load them again when requests come (ADR 0009). Usage comes from the `spec.usage` source of the CollectionLoadBudget for this Milvus instance; where usage is unknown (no source, source down, no per-collection metrics) nothing is ever released for idleness and the status says why.',
+  'Release selected collections nobody uses, and optionally load them again when requests come (ADR 0010). Usage comes from the `spec.usage` source of the CollectionLoadBudget for this Milvus instance; where usage is unknown (no source, source down, no per-collection metrics) nothing is ever released for idleness and the status says why.',
   {
     releaseAfter: str(
       'Release a collection after this long without searches or queries (`2h`, `30m`; at least `1m`). Idleness is counted from the latest of: the last request, when the operator began observing usage, and when the collection was loaded; so a restarted operator waits a full period again.',

@@ -1,4 +1,4 @@
-// Where the operator reads how much each collection is used (ADR 0009): set
+// Where the operator reads how much each collection is used (ADR 0010): set
 // on the cluster-scoped budget, by whoever owns the Milvus instance, so that
 // policy authors cannot make the operator fetch URLs of their choosing.
 import { parseDuration } from './duration.ts';

@@ -34,7 +34,7 @@ function groupByReason(items: readonly { name: string; ev: EventSpec }[]): Event
   });
 }
 
-/** Idle release and load on use (ADR 0009): Normal events, they are what the policy asked for. */
+/** Idle release and load on use (ADR 0010): Normal events, they are what the policy asked for. */
 function usageEvent(c: CollectionStatus, old: CollectionStatus | undefined, text: string): EventSpec | undefined {
   if (c.reason === 'Idle' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'IdleReleased', message: text };
   if (c.reason === 'LoadOnUse') return { type: 'Normal', reason: 'LoadOnUse', message: text };

@@ -1,4 +1,4 @@
-// Invariants of idle release and load on use (ADR 0009), over random usage,
+// Invariants of idle release and load on use (ADR 0010), over random usage,
 // observations and histories, and a simulated day with an injected clock.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// Idle release and load on use (issue 18, ADR 0009), for one collection whose
+// Idle release and load on use (issue 18, ADR 0010), for one collection whose
 // winning policy has `spec.idle`: the state it should be in given what the
 // usage source saw. Pure: usage, the last transition and `now` are inputs.
 //

@@ -76,7 +76,7 @@ interface Decided {
   readonly wakeAt: number | undefined;
 }
 
-/** Per slot, what idleness makes of its winner's wish (idle.ts, ADR 0009). */
+/** Per slot, what idleness makes of its winner's wish (idle.ts, ADR 0010). */
 function usageVerdicts(contexts: readonly PolicyContext[], slots: ReadonlyMap<string, CollectionSlot>, input: PlanInput): Map<string, UsageVerdict> {
   const byRef = new Map(contexts.map((c) => [c.claimant.ref, c]));
   const out = new Map<string, UsageVerdict>();
