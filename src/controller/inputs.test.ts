@@ -5,7 +5,7 @@ import { policy } from '../planner/testkit.ts';
 import { ConnectionPool } from './connections.ts';
 import { ALLOWED_ENDPOINTS_ANNOTATION } from './credential-scope.ts';
 import { resolveInputs, secretResolver } from './inputs.ts';
-import { RetryBook } from './retry-book.ts';
+import { PassMemory } from './pass-memory.ts';
 
 describe('resolveInputs', () => {
   it('reads a Secret once per pass however many policies name it', async () => {
@@ -18,7 +18,7 @@ describe('resolveInputs', () => {
     };
     const pool = new ConnectionPool(() => ({ close: async () => undefined }) as unknown as MilvusPort);
     const policies = ['a', 'b', 'c'].map((name) => policy({ name, spec: { milvus: { uri: 'http://milvus:19530', credentialsSecret: { name: 'shared' } } } }));
-    const pass = () => ({ resolve: secretResolver(kube, pool.allowedEndpoints), pool, book: new RetryBook(), unparsable: false });
+    const pass = () => ({ resolve: secretResolver(kube, pool.allowedEndpoints), pool, memory: new PassMemory(), unparsable: false });
     const ins = await resolveInputs(pass(), 'milvus:19530', policies);
     assert.equal(gets, 1);
     assert.equal(ins.groups.size, 1, 'one connection for the three');
@@ -29,7 +29,7 @@ describe('resolveInputs', () => {
 
   it('a policy whose URI cannot be parsed gets a problem, and no connection', async () => {
     const pool = new ConnectionPool(() => assert.fail('no connection may be opened'));
-    const ins = await resolveInputs({ resolve: () => assert.fail('nothing to resolve'), pool, book: new RetryBook(), unparsable: true }, '(unparsable)', [policy({ name: 'a' })]);
+    const ins = await resolveInputs({ resolve: () => assert.fail('nothing to resolve'), pool, memory: new PassMemory(), unparsable: true }, '(unparsable)', [policy({ name: 'a' })]);
     assert.match(ins.inputs[0]?.problems.join(' ') ?? '', /spec\.milvus\.uri/);
     assert.equal(ins.groups.size, 0);
   });

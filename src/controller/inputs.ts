@@ -10,7 +10,7 @@ import { policyRef } from '../planner/rank.ts';
 import type { PolicyInput } from '../planner/types.ts';
 import { resolveConnection, type ConnectionPool, type Resolved } from './connections.ts';
 import type { EndpointList } from './credential-scope.ts';
-import type { RetryBook } from './retry-book.ts';
+import type { PassMemory } from './pass-memory.ts';
 
 /** `namespace/name` of a policy. */
 export type PolicyKey = string;
@@ -37,7 +37,7 @@ export interface InputSources {
   /** Made per pass: see `secretResolver`. */
   readonly resolve: Resolver;
   readonly pool: ConnectionPool;
-  readonly book: RetryBook;
+  readonly memory: PassMemory;
   /** These policies' URIs cannot be parsed: report that, connect nowhere. */
   readonly unparsable: boolean;
 }
@@ -93,8 +93,8 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       const policy = v.ok ? { ...v.object, status: raw.status } : raw;
       const problems = v.ok ? [] : v.errors.map(formatFieldError);
       const db = policy.spec.milvus.database ?? 'default';
-      const retries = src.book.recall(instance, raw);
-      const base = { policy, ...(retries ? { retries } : {}) };
+      const remembered = src.memory.recall(instance, raw);
+      const base = { policy, ...(remembered ? { retries: remembered.retries, transitions: remembered.transitions } : {}) };
       if (src.unparsable) {
         const uri = problems.length > 0 ? problems : [`spec.milvus.uri: cannot be parsed as a URL; use http://host:port or https://host:port with a port from 1 to 65535`];
         return { ...base, problems: uri, observationKey: UNRESOLVED(db) };

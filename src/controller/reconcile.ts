@@ -24,7 +24,7 @@ import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import { instanceOf, observeAndPlan } from './pass.ts';
 import type { Outcome } from './queue.ts';
-import { RetryBook } from './retry-book.ts';
+import { PassMemory } from './pass-memory.ts';
 
 export interface ReconcilerDeps {
   readonly kube: KubePort;
@@ -224,14 +224,14 @@ function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraf
 }
 
 export function createReconciler(deps: ReconcilerDeps): (instance: string) => Promise<Outcome> {
-  const book = new RetryBook();
+  const memory = new PassMemory();
   return async (instance: string): Promise<Outcome> => {
     const now = deps.now();
     const log = deps.log.child({ instance });
     const budgets = deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance);
     const mine = deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance);
     const resolve = secretResolver(deps.kube, deps.pool.allowedEndpoints);
-    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, book, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now });
+    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, memory, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now });
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
     let drafts = p.policies;
@@ -248,7 +248,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
       await writeFinalizers(deps, log, ins, finalizers.filter((a) => a.kind === 'removeFinalizer'), now);
       statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: budgets }, now);
     }
-    book.remember(instance, drafts);
+    memory.remember(instance, drafts, now);
     await deps.pool.retain(`${instance}|`, ins.used);
     deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.failed, statusWrites, milvusReachable, plan: { ...p, policies: drafts } });
     if (!milvusReachable) return { ok: false, retry: true };

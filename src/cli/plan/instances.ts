@@ -6,7 +6,7 @@ import type { CollectionLoadPolicy } from '../../api/policy.ts';
 import { ConnectionPool, type PortFactory } from '../../controller/connections.ts';
 import { EstimateCache } from '../../controller/observe.ts';
 import { instanceOf, observeAndPlan } from '../../controller/pass.ts';
-import { RetryBook } from '../../controller/retry-book.ts';
+import { PassMemory } from '../../controller/pass-memory.ts';
 import type { MilvusPort } from '../../milvus/port.ts';
 import type { ObservedDatabase, Plan, PolicyInput } from '../../planner/types.ts';
 import type { PolicySet } from './inputs.ts';
@@ -37,7 +37,7 @@ export async function planInstances(src: PolicySet, resolve: Resolver, factory: 
   for (const p of src.policies) bucket(instanceOf(p.spec.milvus.uri)).policies.push(p);
   for (const b of src.budgets) bucket(instanceOf(b.spec.milvusUri)).budgets.push(b);
   const pool = new ConnectionPool((settings) => readOnly(factory(settings)));
-  const shared = { resolve, pool, book: new RetryBook(), cache: new EstimateCache() };
+  const shared = { resolve, pool, memory: new PassMemory(), cache: new EstimateCache() };
   try {
     // Instances in parallel: one that does not answer costs its timeout once, not once per instance.
     const sorted = [...byInstance.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
