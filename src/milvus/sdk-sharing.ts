@@ -9,6 +9,11 @@
 // first client built, and getGRPCService takes its services from one loaded
 // package, as the SDK's own getGRPCService would from its own. Outside that
 // call the SDK is untouched.
+// The service clients built from those services also close for good: the
+// SDK's channel pool destroys a client with close() and then
+// getConnectivityState(true), which makes grpc-js reconnect the closed
+// channel, so closeConnection() left one TCP connection per client open for
+// the life of the process (test/milvus/connection-close.test.ts).
 // The upstream fix we would offer is docs/sdk-shared-definitions.patch.md;
 // sdk-sharing.test.ts fails when the SDK no longer has this shape.
 import { createRequire } from 'node:module';
@@ -49,8 +54,26 @@ function sdkInternals(): SdkInternals {
   return internals;
 }
 
+interface GrpcChannel {
+  getConnectivityState: (tryToConnect: boolean) => number;
+}
+type ServiceClient = new (...args: unknown[]) => { close(): void; getChannel(): GrpcChannel };
+
+/** `Service` whose clients, once closed, only look at their channel's state instead of reconnecting it. */
+function closingForGood(Service: ServiceClient): ServiceClient {
+  return class ClosingForGood extends Service {
+    override close(): void {
+      super.close();
+      const channel = this.getChannel();
+      const look = channel.getConnectivityState.bind(channel);
+      channel.getConnectivityState = () => look(false);
+    }
+  };
+}
+
 const roots = new Map<unknown, unknown>();
 const packages = new Map<string, Record<string, unknown>>();
+const services = new Map<string, ServiceClient>();
 
 function optionsKey(options: LoaderOptions = {}): string {
   return Object.entries(options)
@@ -76,12 +99,16 @@ export function withSharedDefinitions<T>(construct: () => T): T {
   };
   grpcUtils.getGRPCService = (proto, options) => {
     const key = optionsKey(options);
+    const known = services.get(`${proto.serviceName}|${key}`);
+    if (known) return known;
     let loaded = packages.get(key);
     if (loaded === undefined) packages.set(key, (loaded = loadPackage(options)));
     const service = proto.serviceName.split('.').reduce<unknown>((node, name) => (node as Record<string, unknown> | undefined)?.[name], loaded);
     // The SDK's own check: a service client constructor carries its definition in `.service`.
     if (typeof service !== 'function' || !('service' in service)) throw new Error(`Unable to load service: ${proto.serviceName}`);
-    return service;
+    const closing = closingForGood(service as unknown as ServiceClient);
+    services.set(`${proto.serviceName}|${key}`, closing);
+    return closing;
   };
   try {
     return construct();
