@@ -34,7 +34,7 @@ describe('shared SDK definitions', () => {
     }
   });
 
-  it('the shared services offer the same RPCs as the SDK's own', () => {
+  it('the shared services offer the same RPCs as those the SDK builds', () => {
     const own = build('127.0.0.1:1');
     const shared = buildShared('127.0.0.1:1');
     const service = (b: Built): { service: Record<string, unknown> } => b._MilvusService as { service: Record<string, unknown> };
