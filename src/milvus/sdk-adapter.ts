@@ -5,6 +5,7 @@ import { MilvusClient, ShowCollectionsType, ShowPartitionsType } from '@zilliz/m
 import { classifyStatus, classifyThrown, MilvusError } from './errors.ts';
 import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
 import { bytesPerRow, type FieldLike } from './schema-size.ts';
+import { withSharedDefinitions } from './sdk-sharing.ts';
 
 interface StatusLike {
   code?: number;
@@ -30,7 +31,7 @@ function check<T>(method: string, reply: T): T {
 }
 
 export function createSdkPort(settings: ConnectionSettings): MilvusPort {
-  const client = new MilvusClient({
+  const client = withSharedDefinitions(() => new MilvusClient({
     address: settings.address,
     ssl: settings.tls,
     ...(settings.token ? { token: settings.token } : {}),
@@ -56,7 +57,7 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
       // distributed accept pings every 5 s, so they see no difference.
       'grpc.keepalive_permit_without_calls': 0,
     },
-  });
+  }));
   // The SDK connects in its constructor; a failure there is seen again on the first call.
   (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise?.catch(() => undefined);
 
