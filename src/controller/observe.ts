@@ -6,8 +6,9 @@
 // RPCs per resync grow with databases, not with collections.
 import { INDEX_FACTOR } from '../milvus/schema-size.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
-import type { MilvusPort } from '../milvus/port.ts';
+import type { MilvusPort, PartitionListing } from '../milvus/port.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
+import { actsOnPartitions } from '../planner/partitions.ts';
 import { selects } from '../planner/select.ts';
 import type { ObservedCollection, ObservedDatabase, ObservedLoadState, ObservedPartition } from '../planner/types.ts';
 
@@ -32,7 +33,7 @@ interface CacheEntry<T> {
  * policy needs them (the reconciler and `plan` must observe alike).
  */
 export function needsFor(database: string, users: readonly { policy: CollectionLoadPolicy }[], budgeted: boolean): DatabaseNeeds {
-  const byPartition = users.filter((u) => (u.policy.spec.partitions?.length ?? 0) > 0);
+  const byPartition = users.filter((u) => actsOnPartitions(u.policy));
   const byReplicas = users.filter((u) => (u.policy.spec.load?.replicas ?? 1) > 1 || (u.policy.spec.load?.resourceGroups?.length ?? 0) > 0);
   return {
     database,
@@ -130,12 +131,17 @@ export async function observeDatabase(port: MilvusPort, needs: DatabaseNeeds, ca
   }
 }
 
+function partitionOf(p: PartitionListing): ObservedPartition {
+  const loadState = p.loadedPercent >= 100 ? 'Loaded' : p.loadedPercent > 0 ? 'Loading' : 'NotLoad';
+  return { loadState, progress: p.loadedPercent, ...(p.createdAt !== undefined ? { createdAt: p.createdAt } : {}) };
+}
+
 async function enrich(base: ObservedCollection, port: MilvusPort, needs: DatabaseNeeds, cache: EstimateCache, now: number): Promise<ObservedCollection> {
   const db = needs.database;
   let out: ObservedCollection = base;
   if (needs.partitionsFor(base.name)) {
     const parts = await port.listPartitions(db, base.name);
-    const partitions = new Map<string, ObservedPartition>(parts.map((p) => [p.name, { loadState: p.loadedPercent >= 100 ? 'Loaded' : p.loadedPercent > 0 ? 'Loading' : 'NotLoad', progress: p.loadedPercent }]));
+    const partitions = new Map<string, ObservedPartition>(parts.map((p) => [p.name, partitionOf(p)]));
     out = { ...out, partitions };
   }
   if (base.loadState === 'Loaded' && needs.replicasFor(base.name)) {

@@ -99,7 +99,7 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
     }
     const alog = log.child({ policy: a.policy, database: a.database, collection: a.collection });
     try {
-      if (a.kind === 'load') await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh });
+      if (a.kind === 'load') await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh, ...(a.priority ? { priority: a.priority } : {}) });
       else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
       deps.cache.forget(a.database, a.collection);
       if (a.kind === 'load') sent(acted, a);

@@ -13,7 +13,7 @@ import type { KubePort } from '../kube/port.ts';
 import type { EventRecord, SecretData, SecretObject } from '../kube/resources.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { classifyStatus, classifyThrown, type MilvusError, type MilvusErrorReason } from '../milvus/errors.ts';
-import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, ReleaseRequest, ReplicaInfo, SchemaSummary } from '../milvus/port.ts';
+import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from '../milvus/port.ts';
 import { ConnectionPool } from './connections.ts';
 import { EstimateCache } from './observe.ts';
 import type { Outcome } from './queue.ts';
@@ -354,7 +354,7 @@ export class FakeMilvus {
         if (c.percent === undefined) throw realFailure('CollectionNotLoaded', 'GetLoadingProgress');
         return c.percent;
       },
-      listPartitions: async (database, collection): Promise<{ name: string; loadedPercent: number }[]> => {
+      listPartitions: async (database, collection): Promise<PartitionListing[]> => {
         await this.enter('listPartitions', [database, collection]);
         return [...this.coll('ShowPartitions', database, collection).partitions].map(([name, p]) => ({ name, loadedPercent: p ?? 0 }));
       },

@@ -10,6 +10,13 @@ export interface CollectionListing {
   readonly loadedPercent?: number;
 }
 
+export interface PartitionListing {
+  readonly name: string;
+  readonly loadedPercent: number;
+  /** Creation time (epoch ms) when the server reports it (ShowPartitions created_utc_timestamps). */
+  readonly createdAt?: number;
+}
+
 export interface LoadRequest {
   readonly database: string;
   readonly collection: string;
@@ -19,6 +26,8 @@ export interface LoadRequest {
   readonly fields: readonly string[];
   readonly skipDynamicField: boolean;
   readonly refresh: boolean;
+  /** Milvus 2.6 `load_params` priority; older servers ignore the parameter. */
+  readonly priority?: 'High' | 'Low';
 }
 
 export interface ReleaseRequest {
@@ -44,7 +53,7 @@ export interface MilvusPort {
   /** Loaded and loading collections with their percentages (ShowCollections type InMemory). */
   listLoaded(database: string): Promise<CollectionListing[]>;
   loadProgress(database: string, collection: string): Promise<number>;
-  listPartitions(database: string, collection: string): Promise<{ name: string; loadedPercent: number }[]>;
+  listPartitions(database: string, collection: string): Promise<PartitionListing[]>;
   describe(database: string, collection: string): Promise<SchemaSummary>;
   rowCount(database: string, collection: string): Promise<number>;
   /** Sum of loaded segments' mem_size; undefined when the server does not say. */

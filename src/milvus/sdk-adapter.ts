@@ -3,7 +3,7 @@
 // the SDK's retry interceptor turns gRPC UNIMPLEMENTED into an empty success.
 import { MilvusClient, ShowCollectionsType, ShowPartitionsType } from '@zilliz/milvus2-sdk-node';
 import { classifyStatus, classifyThrown, MilvusError } from './errors.ts';
-import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
+import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
 import { bytesPerRow, type FieldLike } from './schema-size.ts';
 import { withSharedDefinitions } from './sdk-sharing.ts';
 
@@ -97,12 +97,17 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
       const all = await call('ShowPartitions', () => client.showPartitions({ db_name: database, collection_name: collection }));
       const names = all.data.map((d) => d.name);
       // Milvus 2.3 leaves the percentages of type All empty; ask for the loaded ones then.
+      const created = new Map(all.data.map((d) => [d.name, Number(d.timestamp ?? 0)]));
+      const listing = (name: string, loadedPercent: number): PartitionListing => {
+        const at = created.get(name) ?? 0;
+        return at > 0 ? { name, loadedPercent, createdAt: at } : { name, loadedPercent };
+      };
       if (all.data.length > 0 && all.data.every((d) => d.loadedPercentage !== undefined && d.loadedPercentage !== '')) {
-        return all.data.map((d) => ({ name: d.name, loadedPercent: Number(d.loadedPercentage) }));
+        return all.data.map((d) => listing(d.name, Number(d.loadedPercentage)));
       }
       const loaded = await call('ShowPartitions', () => client.showPartitions({ db_name: database, collection_name: collection, type: ShowPartitionsType.Loaded }));
       const pct = new Map(loaded.data.map((d) => [d.name, Number(d.loadedPercentage ?? 0)]));
-      return names.map((name) => ({ name, loadedPercent: pct.get(name) ?? 0 }));
+      return names.map((name) => listing(name, pct.get(name) ?? 0));
     },
     async describe(database, collection): Promise<SchemaSummary> {
       const r = await call('DescribeCollection', () => client.describeCollection({ db_name: database, collection_name: collection }));
@@ -139,6 +144,9 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
         replica_number: req.replicas,
         ...(req.resourceGroups.length > 0 ? { resource_groups: [...req.resourceGroups] } : {}),
         ...(req.refresh ? { refresh: true } : {}),
+        // Milvus 2.6 reads common.LoadPriorityKey from load_params; the SDK's
+        // types lack the field but its bundled proto has it (docs/adr/0010).
+        ...(req.priority ? { load_params: { load_priority: req.priority.toLowerCase() } } : {}),
       };
       if (req.partitions && req.partitions.length > 0) {
         await call('LoadPartitions', () => client.loadPartitions({ ...common, partition_names: [...req.partitions!] }));
