@@ -88,9 +88,9 @@ describe('concealTransportErrors', () => {
       made.push(p);
       return p;
     }, { log: createLogger('error', {}, () => undefined), allowedEndpoints: parseEndpointList('m:1') });
-    const p = pool.get('k', { address: 'm:1', tls: false, timeoutMs: 1000 });
+    const p = pool.get('m:1', 'k', { address: 'm:1', tls: false, timeoutMs: 1000 });
     assert.notEqual(p, made[0], 'wrapped');
-    assert.equal(pool.get('k', { address: 'm:1', tls: false, timeoutMs: 1000 }), p, 'reused');
+    assert.equal(pool.get('m:1', 'k', { address: 'm:1', tls: false, timeoutMs: 1000 }), p, 'reused');
     assert.deepEqual(pool.allowedEndpoints.rules, [{ endpoint: 'm:1', plainHttp: 'inCluster' }]);
   });
 });

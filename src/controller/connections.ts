@@ -135,7 +135,8 @@ export interface PoolOptions {
 }
 
 export class ConnectionPool {
-  private readonly ports = new Map<string, MilvusPort>();
+  /** Clients by instance, then by credentials fingerprint. */
+  private readonly ports = new Map<string, Map<string, MilvusPort>>();
   private readonly factory: PortFactory;
   private readonly log: Logger | undefined;
   /** Endpoints the cluster administrator allows for every Secret: pass to resolveConnection. */
@@ -147,33 +148,40 @@ export class ConnectionPool {
     this.allowedEndpoints = options.allowedEndpoints ?? NO_ENDPOINTS;
   }
 
-  get(credentialKey: string, settings: ConnectionSettings): MilvusPort {
-    let p = this.ports.get(credentialKey);
+  /** The client of `instance` for these credentials (`credentialKey`), made on first use. */
+  get(instance: string, credentialKey: string, settings: ConnectionSettings): MilvusPort {
+    let clients = this.ports.get(instance);
+    if (!clients) this.ports.set(instance, (clients = new Map<string, MilvusPort>()));
+    let p = clients.get(credentialKey);
     if (!p) {
       const made = this.factory(settings);
       p = this.log ? concealTransportErrors(made, settings.address, this.log) : made;
-      this.ports.set(credentialKey, p);
+      clients.set(credentialKey, p);
     }
     return p;
   }
 
-  /** Closes clients of `instance` whose key is not in `used`. */
-  async retain(prefix: string, used: ReadonlySet<string>): Promise<void> {
-    for (const [key, port] of this.ports) {
-      if (key.startsWith(prefix) && !used.has(key)) {
-        this.ports.delete(key);
-        await port.close();
-      }
+  /** Closes the clients of `instance` whose credentials no policy used in its last pass. */
+  async retain(instance: string, usedCredentials: ReadonlySet<string>): Promise<void> {
+    const clients = this.ports.get(instance);
+    if (!clients) return;
+    for (const [key, port] of clients) {
+      if (usedCredentials.has(key)) continue;
+      clients.delete(key);
+      await port.close();
     }
+    if (clients.size === 0) this.ports.delete(instance);
   }
 
   async closeAll(): Promise<void> {
-    const all = [...this.ports.values()];
+    const all = [...this.ports.values()].flatMap((clients) => [...clients.values()]);
     this.ports.clear();
     await Promise.all(all.map((p) => p.close()));
   }
 
   size(): number {
-    return this.ports.size;
+    let n = 0;
+    for (const clients of this.ports.values()) n += clients.size;
+    return n;
   }
 }

@@ -27,7 +27,8 @@ export interface Inputs {
   /** By observation key (credentials + database). */
   readonly groups: ReadonlyMap<string, ObservationGroup>;
   /** Pool keys in use, so the pool closes the others. */
-  readonly used: ReadonlySet<string>;
+  /** Credentials fingerprints this pass used, for ConnectionPool.retain. */
+  readonly usedCredentials: ReadonlySet<string>;
 }
 
 /** A policy's connection settings from its Secrets, or why there are none. */
@@ -85,7 +86,7 @@ function validateOnce(raw: CollectionLoadPolicy): ReturnType<typeof validatePoli
 }
 
 export async function resolveInputs(src: InputSources, instance: string, mine: readonly CollectionLoadPolicy[]): Promise<Inputs> {
-  const used = new Set<string>();
+  const usedCredentials = new Set<string>();
   const groups = new Map<string, ObservationGroup>();
   const inputs = await Promise.all(
     mine.map(async (raw): Promise<PolicyInput> => {
@@ -106,12 +107,11 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
         return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: 'SecretUnreadable', message: `cannot read the Secret: ${(e as Error).message}`, class: 'Retryable' } };
       }
       if (!conn.ok) return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: conn.reason, message: conn.message, class: 'Terminal' } };
-      const poolKey = `${instance}|${conn.credentialKey}`;
-      used.add(poolKey);
+      usedCredentials.add(conn.credentialKey);
       const observationKey = `${conn.credentialKey}|${db}`;
-      if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(poolKey, conn.settings), database: db });
+      if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(instance, conn.credentialKey, conn.settings), database: db });
       return { ...base, problems, observationKey };
     }),
   );
-  return { inputs, byRef: new Map(mine.map((p) => [policyRef(p), p])), groups, used };
+  return { inputs, byRef: new Map(mine.map((p) => [policyRef(p), p])), groups, usedCredentials };
 }

@@ -249,7 +249,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
       statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: budgets }, now);
     }
     memory.remember(instance, drafts, now);
-    await deps.pool.retain(`${instance}|`, ins.used);
+    await deps.pool.retain(instance, ins.usedCredentials);
     deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.failed, statusWrites, milvusReachable, plan: { ...p, policies: drafts } });
     if (!milvusReachable) return { ok: false, retry: true };
     return { ok: true, requeueAfterMs: requeueAfter(deps, p, drafts, acted, now) };
