@@ -221,7 +221,10 @@ spec:
       rowCount: async () => 10,
       segmentMemory: async () => undefined,
       replicas: async () => undefined,
-      load: async () => void calls.push('load'),
+      load: async () => {
+        calls.push('load');
+        return {};
+      },
       release: async () => void calls.push('release'),
       close: async () => void calls.push('close'),
     };

@@ -99,3 +99,26 @@ describe('reconcile: dry run', () => {
     assert.ok(plan?.actions.some((a) => a.kind === 'load'));
   });
 });
+
+describe('reconcile: load priority', () => {
+  const prioritized = (): Harness => {
+    const h = new Harness({ start: T0 });
+    h.milvus.add('c1');
+    h.kube.apply(policy({ name: 'p', spec: { load: { priority: 'High' } } as never }));
+    return h;
+  };
+
+  it('a server before 2.6 is not sent the priority, and the status says so', async () => {
+    const h = prioritized();
+    await h.pass();
+    assert.equal(h.milvus.loads[0]?.req.priority, 'High', 'the port was asked with it');
+    assert.match(h.status('p').collections?.[0]?.message ?? '', /load priority High not sent: Milvus v2\.3\.5 has none \(it needs 2\.6 or newer\)/);
+  });
+
+  it('a 2.6 server gets it, with no note', async () => {
+    const h = prioritized();
+    h.milvus.version = 'v2.6.0';
+    await h.pass();
+    assert.doesNotMatch(h.status('p').collections?.[0]?.message ?? '', /priority/);
+  });
+});

@@ -65,6 +65,8 @@ interface Acted {
   /** Failed calls, per policy and collection. */
   readonly failures: Map<PolicyKey, Map<string, Failure>>;
   readonly refreshFailed: Set<PolicyKey>;
+  /** Notes on accepted calls, per policy and collection (withActionOutcomes). */
+  readonly notes: Map<PolicyKey, Map<string, string>>;
   failed: number;
   /** Loads Milvus accepted: these are in flight now. */
   loadsSent: number;
@@ -99,8 +101,10 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
     }
     const alog = log.child({ policy: a.policy, database: a.database, collection: a.collection });
     try {
-      if (a.kind === 'load') await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh, ...(a.priority ? { priority: a.priority } : {}) });
-      else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
+      if (a.kind === 'load') {
+        const accepted = await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh, ...(a.priority ? { priority: a.priority } : {}) });
+        if (accepted.priorityIgnoredBy) note(acted, a, `load priority ${a.priority ?? ''} not sent: Milvus ${accepted.priorityIgnoredBy} has none (it needs 2.6 or newer)`);
+      } else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
       deps.cache.forget(a.database, a.collection);
       if (a.kind === 'load') sent(acted, a);
       else acted.releasesDone++;
@@ -117,8 +121,14 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
   return acted;
 }
 
+function note(acted: Acted, a: MilvusAction, text: string): void {
+  const m = acted.notes.get(a.policy) ?? new Map<string, string>();
+  m.set(a.collection, text);
+  acted.notes.set(a.policy, m);
+}
+
 function noneActed(): Acted {
-  return { failures: new Map(), refreshFailed: new Set(), failed: 0, loadsSent: 0, releasesDone: 0, sentLoads: new Map() };
+  return { failures: new Map(), refreshFailed: new Set(), notes: new Map(), failed: 0, loadsSent: 0, releasesDone: 0, sentLoads: new Map() };
 }
 
 function sent(acted: Acted, a: MilvusAction): void {
@@ -244,7 +254,7 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
       const guards = await addFinalizerFirst(deps.kube, log, ins.byRef, finalizers.filter((a) => a.kind === 'addFinalizer'));
       acted = await actOnMilvus(deps, log, ins, milvusActions, guards);
       const completed = await settleLoads(ins, acted);
-      drafts = p.policies.map((d) => withActionOutcomes(d, { failures: acted.failures.get(d.ref) ?? new Map(), refreshFailed: acted.refreshFailed.has(d.ref), completed: completed.get(d.ref) }, now));
+      drafts = p.policies.map((d) => withActionOutcomes(d, { failures: acted.failures.get(d.ref) ?? new Map(), refreshFailed: acted.refreshFailed.has(d.ref), completed: completed.get(d.ref), notes: acted.notes.get(d.ref) }, now));
       await writeFinalizers(deps, log, ins, finalizers.filter((a) => a.kind === 'removeFinalizer'), now);
       statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: budgets }, now);
     }

@@ -13,7 +13,8 @@ import type { KubePort } from '../kube/port.ts';
 import type { EventRecord, SecretData, SecretObject } from '../kube/resources.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { classifyStatus, classifyThrown, type MilvusError, type MilvusErrorReason } from '../milvus/errors.ts';
-import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from '../milvus/port.ts';
+import type { CollectionListing, ConnectionSettings, LoadRequest, LoadAccepted, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from '../milvus/port.ts';
+import { supportsLoadPriority } from '../milvus/versions.ts';
 import { ConnectionPool } from './connections.ts';
 import { EstimateCache } from './observe.ts';
 import type { Outcome } from './queue.ts';
@@ -255,6 +256,8 @@ export class FakeMilvus {
   /** Standalone 2.3.5 sends no percentages with ShowCollections(All); Lite does. */
   percentInList = false;
   loadSteps = 1;
+  /** What GetVersion answers: load priority needs 2.6. */
+  version = 'v2.3.5';
   /** Down: every call fails as an unreachable server does. */
   down = false;
   private readonly clock: { now(): number };
@@ -377,7 +380,7 @@ export class FakeMilvus {
         const c = this.coll('GetReplicas', database, collectionId.replace(/^id-/, ''));
         return { replicas: c.replicas, resourceGroups: Array.from({ length: c.replicas }, (_, i) => c.resourceGroups[i % c.resourceGroups.length] ?? '') };
       },
-      load: async (req: LoadRequest): Promise<void> => {
+      load: async (req: LoadRequest): Promise<LoadAccepted> => {
         ensureOpen('LoadCollection');
         this.loads.push({ at: this.clock.now(), collection: req.collection, req });
         await this.enter('load', [req]);
@@ -390,6 +393,7 @@ export class FakeMilvus {
         c.replicas = req.replicas;
         if (req.resourceGroups.length > 0) c.resourceGroups = [...req.resourceGroups];
         if (!req.partitions) c.percent = this.loadSteps > 1 ? (c.percent ?? 0) : 100;
+        return req.priority && !supportsLoadPriority(this.version) ? { priorityIgnoredBy: this.version } : {};
       },
       release: async (req: ReleaseRequest): Promise<void> => {
         this.releases.push({ at: this.clock.now(), collection: req.collection });

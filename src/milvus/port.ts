@@ -30,6 +30,11 @@ export interface LoadRequest {
   readonly priority?: 'High' | 'Low';
 }
 
+export interface LoadAccepted {
+  /** The request's priority was not sent: the server (this version) has no load priority. */
+  readonly priorityIgnoredBy?: string;
+}
+
 export interface ReleaseRequest {
   readonly database: string;
   readonly collection: string;
@@ -60,7 +65,8 @@ export interface MilvusPort {
   segmentMemory(database: string, collection: string): Promise<number | undefined>;
   /** Undefined when the server cannot say (Milvus Lite). */
   replicas(database: string, collectionId: string): Promise<ReplicaInfo | undefined>;
-  load(req: LoadRequest): Promise<void>;
+  /** Resolves when Milvus accepted the load (it runs on in the background). */
+  load(req: LoadRequest): Promise<LoadAccepted>;
   release(req: ReleaseRequest): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,8 +3,9 @@
 // the SDK's retry interceptor turns gRPC UNIMPLEMENTED into an empty success.
 import { MilvusClient, ShowCollectionsType, ShowPartitionsType } from '@zilliz/milvus2-sdk-node';
 import { classifyStatus, classifyThrown, MilvusError } from './errors.ts';
-import type { CollectionListing, ConnectionSettings, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
+import type { CollectionListing, ConnectionSettings, LoadAccepted, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
 import { bytesPerRow, type FieldLike } from './schema-size.ts';
+import { supportsLoadPriority } from './versions.ts';
 import { withSharedDefinitions } from './sdk-sharing.ts';
 
 interface StatusLike {
@@ -60,6 +61,17 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
   }));
   // The SDK connects in its constructor; a failure there is seen again on the first call.
   (client as unknown as { connectPromise?: Promise<unknown> }).connectPromise?.catch(() => undefined);
+
+  /** The server's version, asked once per client (GetVersion); undefined when it cannot say. */
+  let version: Promise<string | undefined> | undefined;
+  const serverVersion = (): Promise<string | undefined> =>
+    (version ??= call('GetVersion', () => client.getVersion()).then(
+      (r) => r.version || undefined,
+      () => {
+        version = undefined; // asked again next time
+        return undefined;
+      },
+    ));
 
   async function call<T>(method: string, f: () => Promise<T>): Promise<T> {
     let reply: T;
@@ -137,7 +149,9 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
         throw e;
       }
     },
-    async load(req: LoadRequest) {
+    async load(req: LoadRequest): Promise<LoadAccepted> {
+      const version = req.priority ? await serverVersion() : undefined;
+      const withPriority = req.priority !== undefined && version !== undefined && supportsLoadPriority(version);
       const common = {
         db_name: req.database,
         collection_name: req.collection,
@@ -146,11 +160,13 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
         ...(req.refresh ? { refresh: true } : {}),
         // Milvus 2.6 reads common.LoadPriorityKey from load_params; the SDK's
         // types lack the field but its bundled proto has it (docs/adr/0010).
-        ...(req.priority ? { load_params: { load_priority: req.priority.toLowerCase() } } : {}),
+        // Older servers are not sent it: what they do with an unknown parameter is theirs to decide.
+        ...(withPriority ? { load_params: { load_priority: req.priority!.toLowerCase() } } : {}),
       };
+      const accepted: LoadAccepted = req.priority && !withPriority ? { priorityIgnoredBy: version ?? 'unknown version' } : {};
       if (req.partitions && req.partitions.length > 0) {
         await call('LoadPartitions', () => client.loadPartitions({ ...common, partition_names: [...req.partitions!] }));
-        return;
+        return accepted;
       }
       await call('LoadCollection', () =>
         client.loadCollectionAsync({
@@ -159,6 +175,7 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
           ...(req.skipDynamicField ? { skip_load_dynamic_field: true } : {}),
         }),
       );
+      return accepted;
     },
     async release(req: ReleaseRequest) {
       if (req.partitions && req.partitions.length > 0) {

@@ -240,7 +240,18 @@ export interface ActionOutcome {
   readonly refreshFailed: boolean;
   /** Whole collections whose load Milvus had finished by the end of the pass (seen at 100%). */
   readonly completed?: ReadonlySet<string>;
+  /** What the person should know about an accepted call, by collection (e.g. a load priority the server ignored). */
+  readonly notes?: ReadonlyMap<string, string>;
 }
+
+/** A load Milvus finished within the pass, as the next pass will render it (no progress on a Loaded entry), so it is not written twice. */
+function loadedNow(e: CollectionEntry): CollectionEntry {
+  const { progress: _progress, ...loaded } = e;
+  // A corrected drift and a load on use keep their reason: their Events are the ones that matter.
+  return e.reason === 'DriftCorrected' || e.reason === 'LoadOnUse' ? { ...loaded, state: 'Loaded' } : { ...loaded, state: 'Loaded', reason: 'Loaded', message: 'loaded' };
+}
+
+const noted = (e: CollectionEntry, note: string | undefined): CollectionEntry => (note ? { ...e, message: `${e.message}; ${note}` } : e);
 
 /**
  * Replaces planned entries with what actually happened: a collection whose
@@ -252,17 +263,15 @@ export interface ActionOutcome {
 export function withActionOutcomes(draft: PolicyDraft, outcome: ActionOutcome, now: number): PolicyDraft {
   const { failures, refreshFailed } = outcome;
   const completed = outcome.completed ?? new Set<string>();
-  if (failures.size === 0 && !refreshFailed && completed.size === 0) return draft;
+  const notes = outcome.notes ?? new Map<string, string>();
+  if (failures.size === 0 && !refreshFailed && completed.size === 0 && notes.size === 0) return draft;
   const loadedInPass: string[] = [];
   const entries = draft.entries?.map((e) => {
     const f = failures.get(e.name);
     if (f) return failedEntry(e, recordFailure(e.retry, f, now, `${draft.ref}/${e.name}`));
-    if (e.state !== 'Loading' || !completed.has(e.name)) return e;
+    if (e.state !== 'Loading' || !completed.has(e.name)) return noted(e, notes.get(e.name));
     loadedInPass.push(e.name);
-    // As the next pass will render it (no progress on a Loaded entry), so it is not written twice.
-    // A corrected drift and a load on use keep their reason: their Events are the ones that matter.
-    const { progress: _progress, ...loaded } = e;
-    return e.reason === 'DriftCorrected' || e.reason === 'LoadOnUse' ? { ...loaded, state: 'Loaded' as const } : { ...loaded, state: 'Loaded' as const, reason: 'Loaded', message: 'loaded' };
+    return noted(loadedNow(e), notes.get(e.name));
   });
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;

@@ -80,7 +80,7 @@ for (const backend of backends) {
   describe(`SDK adapter on ${backend.name}`, { timeout: 300_000, skip: backend.skip }, () => {
     let server: RealServer;
     let port: MilvusPort;
-    const load = (collection: string): Promise<void> => port.load({ database: 'default', collection, replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
+    const load = (collection: string): Promise<unknown> => port.load({ database: 'default', collection, replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false });
     before(async () => {
       server = await backend.start();
       await seed(server.address, 'a1', { credentials: server.credentials });
@@ -106,6 +106,14 @@ for (const backend of backends) {
       assert.equal(await port.segmentMemory('default', 'a1'), undefined);
       await port.release({ database: 'default', collection: 'a1' });
       assert.deepEqual((await port.listLoaded('default')).filter((c) => (c.loadedPercent ?? 0) > 0), []);
+    });
+
+    it('a load priority is not sent to a server before 2.6: the load still works and says why', async () => {
+      const accepted = await port.load({ database: 'default', collection: 'a1', replicas: 1, resourceGroups: [], fields: [], skipDynamicField: false, refresh: false, priority: 'High' });
+      assert.ok(accepted.priorityIgnoredBy, 'neither Lite nor 2.3.5 has load priority');
+      assert.doesNotMatch(accepted.priorityIgnoredBy, /^v?2\.([6-9]|\d\d)/);
+      await waitLoaded(port, 'a1');
+      await port.release({ database: 'default', collection: 'a1' });
     });
 
     it('classifies a missing collection and a missing database as notFound', async () => {
