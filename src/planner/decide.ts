@@ -1,6 +1,6 @@
 // For one collection and the policy that won it: the action to take, and the
 // status entry that describes it.
-import { REFRESH_ANNOTATION } from '../api/constants.ts';
+import { DEFAULT_LOAD_TIMEOUT_SECONDS, DEFAULT_REPLICAS, REFRESH_ANNOTATION } from '../api/constants.ts';
 import { formatDuration } from '../api/duration.ts';
 import type { CollectionStatus } from '../api/policy.ts';
 import type { Deferral } from './admission.ts';
@@ -37,7 +37,7 @@ export interface DecisionContext {
 export function loadOptionsOf(c: Claimant): LoadOptions {
   const l = c.policy.spec.load;
   return {
-    replicas: l?.replicas ?? 1,
+    replicas: l?.replicas ?? DEFAULT_REPLICAS,
     resourceGroups: [...(l?.resourceGroups ?? [])].sort(),
     fields: [...(l?.fields ?? [])],
     skipDynamicField: l?.skipDynamicField ?? false,
@@ -145,7 +145,7 @@ function loadingEntry(ctx: DecisionContext): Decision {
   // Once timed out, stay Failed while Milvus keeps loading; flipping back to Loading would restart the clock.
   if (ctx.previous?.state === 'Failed' && ctx.previous.reason === 'LoadTimedOut') return { entry: timedOutEntry(ctx, `still loading (${o.progress}%)`) };
   const started = loadStartedAt(ctx);
-  const deadline = started + (ctx.winner.policy.spec.load?.timeoutSeconds ?? 900) * 1000;
+  const deadline = started + (ctx.winner.policy.spec.load?.timeoutSeconds ?? DEFAULT_LOAD_TIMEOUT_SECONDS) * 1000;
   if (ctx.now >= deadline) return { entry: timedOutEntry(ctx, `still loading after ${formatDuration(ctx.now - started)} (${o.progress}%)`) };
   return { entry: { name: o.name, state: 'Loading', progress: o.progress, reason: 'Loading', message: `${o.progress}% loaded`, ...memory(ctx) }, wakeAt: deadline };
 }

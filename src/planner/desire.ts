@@ -1,5 +1,5 @@
 // What each policy wants right now, after schedule, suspend and deletion.
-import { MANAGED_ANNOTATION } from '../api/constants.ts';
+import { DEFAULT_STATE, MANAGED_ANNOTATION } from '../api/constants.ts';
 import type { LoadState } from '../api/policy.ts';
 import { evaluateSchedule, type ScheduleEvaluation } from '../schedule/evaluate.ts';
 import type { PolicyInput } from './types.ts';
@@ -27,7 +27,7 @@ export function desireOf(input: PolicyInput, now: number): Desire {
   const spec = input.policy.spec;
   const frozen = frozenBy(input);
   if (input.policy.metadata.deletionTimestamp) return withFrozen(deletingDesire(input), frozen);
-  const declared: LoadState = spec.state ?? 'Loaded';
+  const declared: LoadState = spec.state ?? DEFAULT_STATE;
   if (input.problems.length > 0) return { effective: declared, claim: 'none', prewarming: false };
   if (!spec.schedule || declared === 'Released') return withFrozen({ effective: declared, claim: 'strong', prewarming: false }, frozen);
   const evaluated = evaluateSchedule(spec.schedule, now);
@@ -39,7 +39,7 @@ export function desireOf(input: PolicyInput, now: number): Desire {
 function deletingDesire(input: PolicyInput): Desire {
   const spec = input.policy.spec;
   const releasing = spec.deletionPolicy === 'Release';
-  return { effective: releasing ? 'Released' : (spec.state ?? 'Loaded'), claim: releasing && input.problems.length === 0 ? 'onDelete' : 'none', prewarming: false };
+  return { effective: releasing ? 'Released' : (spec.state ?? DEFAULT_STATE), claim: releasing && input.problems.length === 0 ? 'onDelete' : 'none', prewarming: false };
 }
 
 /** A scheduled policy that wants Loaded: strong inside a window (or its prewarm), weak outside. */

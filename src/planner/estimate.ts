@@ -1,6 +1,7 @@
 // Memory estimate of one loaded collection, most trusted source first
 // (DESIGN §1): the policy's own figure, then what Milvus measured, then the
 // schema arithmetic. docs/budgets.md documents the formula.
+import { DEFAULT_REPLICAS } from '../api/constants.ts';
 import type { CollectionLoadPolicy, CollectionStatus } from '../api/policy.ts';
 import { parseQuantity } from '../api/quantity.ts';
 import type { ObservedCollection } from './types.ts';
@@ -40,5 +41,5 @@ function positive(bytes: number | undefined): Estimate | undefined {
 
 function schemaEstimate(policy: CollectionLoadPolicy, observed: ObservedCollection): Estimate | undefined {
   if (observed.schemaBytes === undefined) return undefined;
-  return { bytes: observed.schemaBytes * (policy.spec.load?.replicas ?? 1), source: 'Schema' };
+  return { bytes: observed.schemaBytes * (policy.spec.load?.replicas ?? DEFAULT_REPLICAS), source: 'Schema' };
 }

@@ -1,7 +1,7 @@
 // plan(policies, budgets, observed, now) -> actions + status drafts, for one
 // Milvus instance. Pure: the same input always gives the same plan, whatever
 // the order of the input lists.
-import { DEFAULT_DATABASE, RELEASE_FINALIZER } from '../api/constants.ts';
+import { DEFAULT_DATABASE, DEFAULT_PRIORITY, RELEASE_FINALIZER } from '../api/constants.ts';
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionStatus } from '../api/policy.ts';
 import { formatBytes } from '../api/quantity.ts';
@@ -238,7 +238,7 @@ function loserEntry(self: Claimant, winner: Claimant, winnerEntry: CollectionEnt
     name: o.name,
     state: 'Conflict',
     reason: 'Conflict',
-    message: `policy ${winner.ref} (priority ${winner.policy.spec.priority ?? 0}) also selects this collection and wins: it wants ${winner.desire.effective}${
+    message: `policy ${winner.ref} (priority ${winner.policy.spec.priority ?? DEFAULT_PRIORITY}) also selects this collection and wins: it wants ${winner.desire.effective}${
       winner.desire.effective === 'Loaded' && self.desire.effective === 'Loaded' ? ' with other load options or partitions' : ''
     }; raise this policy's priority or narrow one of the selectors`,
   };
