@@ -25,55 +25,71 @@ const VERSION_HELP = `Usage: milvus-load-operator version
 Prints the version, e.g. "milvus-load-operator 0.1.0". Exit code 0.
 `;
 
+interface Command {
+  readonly help: () => string | Promise<string>;
+  /** Runs the command on the words after its name; resolves to the exit code. */
+  readonly execute: (argv: string[]) => number | Promise<number>;
+}
+
+// Loaded only for `plan`: its view and report code is of no use to `run`.
+// Both read the kubeconfig with src/kube/kubeconfig.ts (ADR 0009), which
+// imports @kubernetes/client-node only for exec plugins and the like.
+const planModule = (): Promise<typeof import('./cli/plan.ts')> => import('./cli/plan.ts');
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  run: {
+    help: () => RUN_HELP,
+    execute: async (argv) => {
+      await run(argv);
+      return 0;
+    },
+  },
+  validate: {
+    help: () => VALIDATE_HELP,
+    execute: (argv) => {
+      const r = validateCommand(argv);
+      process.stdout.write(r.out);
+      return r.code;
+    },
+  },
+  plan: {
+    help: async () => (await planModule()).PLAN_HELP,
+    execute: async (argv) => {
+      const r = await (await planModule()).planCommand(argv);
+      process.stdout.write(r.out);
+      return r.code;
+    },
+  },
+  version: {
+    help: () => VERSION_HELP,
+    execute: (argv) => {
+      parseCommandLine('version', argv, commonFlags('help'));
+      process.stdout.write(`milvus-load-operator ${packageVersion()}\n`);
+      return 0;
+    },
+  },
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    const topic = command === 'help' ? rest[0] : undefined;
-    if (topic) return main([topic, '--help']);
-    if (command) process.stdout.write(HELP);
-    else process.stderr.write(HELP);
-    return command ? 0 : 2;
-  }
-  if (command === 'version' || command === '--version') {
-    if (asksForHelp(rest)) {
-      process.stdout.write(VERSION_HELP);
-      return 0;
-    }
-    parseCommandLine('version', rest, commonFlags('help'));
-    process.stdout.write(`milvus-load-operator ${packageVersion()}\n`);
+  if (!command || command === '--help' || command === '-h' || command === 'help') return topLevelHelp(command, rest);
+  const name = command === '--version' ? 'version' : command;
+  const chosen = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!chosen) throw new UsageError(`unknown command ${command}; the commands are run, validate, plan and version (milvus-load-operator --help)`);
+  if (asksForHelp(rest)) {
+    process.stdout.write(await chosen.help());
     return 0;
   }
-  if (command === 'run') {
-    if (asksForHelp(rest)) {
-      process.stdout.write(RUN_HELP);
-      return 0;
-    }
-    await run(rest);
-    return 0;
-  }
-  if (command === 'validate') {
-    if (asksForHelp(rest)) {
-      process.stdout.write(VALIDATE_HELP);
-      return 0;
-    }
-    const r = validateCommand(rest);
-    process.stdout.write(r.out);
-    return r.code;
-  }
-  if (command === 'plan') {
-    // Loaded only for `plan`: its view and report code is of no use to `run`.
-    // Both read the kubeconfig with src/kube/kubeconfig.ts (ADR 0009), which
-    // imports @kubernetes/client-node only for exec plugins and the like.
-    const { PLAN_HELP, planCommand } = await import('./cli/plan.ts');
-    if (asksForHelp(rest)) {
-      process.stdout.write(PLAN_HELP);
-      return 0;
-    }
-    const r = await planCommand(rest);
-    process.stdout.write(r.out);
-    return r.code;
-  }
-  throw new UsageError(`unknown command ${command}; the commands are run, validate, plan and version (milvus-load-operator --help)`);
+  return chosen.execute(rest);
+}
+
+/** `help CMD` is `CMD --help`; bare `--help` prints to stdout (exit 0), no command at all to stderr (exit 2). */
+function topLevelHelp(command: string | undefined, rest: string[]): Promise<number> | number {
+  const topic = command === 'help' ? rest[0] : undefined;
+  if (topic) return main([topic, '--help']);
+  if (command) process.stdout.write(HELP);
+  else process.stderr.write(HELP);
+  return command ? 0 : 2;
 }
 
 /** Exits once stdout has drained (a pipe may still hold output); gRPC's reconnect timers must not keep the process up. */

@@ -19,3 +19,10 @@ export const MANAGED_ANNOTATION = `${GROUP}/managed`;
 export const RELEASE_FINALIZER = `${GROUP}/release`;
 
 export const DEFAULT_DATABASE = 'default';
+
+// Spec defaults the operator reads when a field is absent (the schema fills
+// them in at admission; code that sees an undefaulted object uses these).
+export const DEFAULT_STATE = 'Loaded';
+export const DEFAULT_PRIORITY = 0;
+export const DEFAULT_REPLICAS = 1;
+export const DEFAULT_LOAD_TIMEOUT_SECONDS = 900;

@@ -1,6 +1,6 @@
 // CollectionLoadPolicy: the one definition of its spec and status.
 import { conditionsSchema, positiveQuantity, timestamp } from './common.ts';
-import { DEFAULT_DATABASE } from './constants.ts';
+import { DEFAULT_DATABASE, DEFAULT_LOAD_TIMEOUT_SECONDS, DEFAULT_PRIORITY, DEFAULT_REPLICAS, DEFAULT_STATE } from './constants.ts';
 import { parseDuration } from './duration.ts';
 import {
   CLOCK_TIME,
@@ -113,7 +113,7 @@ const selectorSchema = obj(
 const loadSchema = obj(
   'Options used when the operator loads a selected collection. Changing `replicas` or `resourceGroups` of a loaded collection reloads it in place (Milvus 2.4.13+).',
   {
-    replicas: int('Number of in-memory replicas (`replica_number`).', { minimum: 1, maximum: 64, default: 1 }),
+    replicas: int('Number of in-memory replicas (`replica_number`).', { minimum: 1, maximum: 64, default: DEFAULT_REPLICAS }),
     resourceGroups: arr(
       'Milvus resource groups to place replicas in. Give none, one, or exactly as many as `replicas`.',
       str('A resource group name.', { minLength: 1, maxLength: 255, pattern: MILVUS_NAME, patternHint: 'a Milvus resource group name' }),
@@ -127,7 +127,7 @@ const loadSchema = obj(
     skipDynamicField: bool('Do not load the dynamic field (`skip_load_dynamic_field`).', false),
     timeoutSeconds: int(
       'A collection still `Loading` after this many seconds is reported `Failed` with reason `LoadTimedOut`. Milvus keeps loading; the operator keeps watching.',
-      { minimum: 10, maximum: 86400, default: 900 },
+      { minimum: 10, maximum: 86400, default: DEFAULT_LOAD_TIMEOUT_SECONDS },
     ),
     memoryEstimate: positiveQuantity(
       'Estimated query-node memory of one loaded collection, replicas included, used by budgets. Overrides the measured and schema-derived estimates.',
@@ -141,7 +141,7 @@ const loadSchema = obj(
         cel: '!has(self.resourceGroups) || size(self.resourceGroups) <= 1 || size(self.resourceGroups) == self.replicas',
         message: 'spec.load.resourceGroups must have 0, 1, or exactly spec.load.replicas entries (Milvus places one replica per group)',
         fieldPath: '.resourceGroups',
-        check: (s) => (s.resourceGroups?.length ?? 0) <= 1 || s.resourceGroups?.length === (s.replicas ?? 1),
+        check: (s) => (s.resourceGroups?.length ?? 0) <= 1 || s.resourceGroups?.length === (s.replicas ?? DEFAULT_REPLICAS),
       }),
     ],
   },
@@ -211,14 +211,14 @@ export const policySpecSchema = obj(
       { maxItems: 64, listType: 'set' },
     ),
     partitionSelector: partitionSelectorSchema,
-    state: enumOf('`Loaded` keeps the selection in query-node memory; `Released` keeps it out.', LOAD_STATES, 'Loaded'),
+    state: enumOf('`Loaded` keeps the selection in query-node memory; `Released` keeps it out.', LOAD_STATES, DEFAULT_STATE),
     load: loadSchema,
     schedule: scheduleSchema,
     idle: idleSchema,
     priority: int('Higher wins when policies select the same collection and when a budget is short of memory.', {
       minimum: -1_000_000,
       maximum: 1_000_000,
-      default: 0,
+      default: DEFAULT_PRIORITY,
     }),
     deletionPolicy: enumOf(
       '`Retain` leaves Milvus as it is when the policy is deleted. `Release` releases the selection first (unless another policy still wants it loaded).',

@@ -3,7 +3,7 @@
 // offline `validate` command and admission agree.
 import { printable, quoted, safeMessage } from './display.ts';
 import { DNS_SUBDOMAIN } from './patterns.ts';
-import type { ArrayNode, Node, ObjectNode, StringNode } from './schema.ts';
+import type { ArrayNode, IntegerNode, Node, ObjectNode, StringNode } from './schema.ts';
 import { QUANTITY } from './patterns.ts';
 
 export type FieldErrorType = 'Required' | 'Invalid' | 'Unsupported' | 'TooMany' | 'TooFew' | 'TooLong' | 'Forbidden' | 'Duplicate' | 'Unknown';
@@ -53,30 +53,33 @@ function typeError(path: string, v: unknown, want: string): FieldError {
   return { path, type: 'Invalid', message: `Invalid value: ${show(typeName(v))}: ${path} in body must be of type ${want}: ${show(typeName(v))}` };
 }
 
+type StringCheck = (node: StringNode, v: string, path: string) => FieldError | undefined;
+
+const STRING_CHECKS: readonly StringCheck[] = [
+  (node, v, path) =>
+    node.enum && !node.enum.includes(v) ? { path, type: 'Unsupported', message: `Unsupported value: ${show(v)}: supported values: ${node.enum.map((e) => show(e)).join(', ')}` } : undefined,
+  (node, v, path) => (node.maxLength !== undefined && v.length > node.maxLength ? { path, type: 'TooLong', message: `Too long: may not be more than ${node.maxLength} bytes` } : undefined),
+  (node, v, path) =>
+    node.minLength !== undefined && v.length < node.minLength
+      ? { path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should be at least ${node.minLength} chars long` }
+      : undefined,
+  (node, v, path) =>
+    node.pattern && !re(node.pattern).test(v)
+      ? { path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should match '${node.pattern}'${node.patternHint ? ` (${node.patternHint})` : ''}` }
+      : undefined,
+  (node, v, path) =>
+    node.format === 'date-time' && Number.isNaN(Date.parse(v)) ? { path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body must be of type date-time: ${show(v)}` } : undefined,
+];
+
 function validateString(node: StringNode, v: unknown, path: string, out: FieldError[]): void {
   if (typeof v !== 'string') {
     out.push(typeError(path, v, 'string'));
     return;
   }
-  if (node.enum && !node.enum.includes(v)) {
-    out.push({ path, type: 'Unsupported', message: `Unsupported value: ${show(v)}: supported values: ${node.enum.map((e) => show(e)).join(', ')}` });
-    return;
-  }
-  if (node.maxLength !== undefined && v.length > node.maxLength) {
-    out.push({ path, type: 'TooLong', message: `Too long: may not be more than ${node.maxLength} bytes` });
-    return;
-  }
-  if (node.minLength !== undefined && v.length < node.minLength) {
-    out.push({ path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should be at least ${node.minLength} chars long` });
-    return;
-  }
-  if (node.pattern && !re(node.pattern).test(v)) {
-    const hint = node.patternHint ? ` (${node.patternHint})` : '';
-    out.push({ path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should match '${node.pattern}'${hint}` });
-    return;
-  }
-  if (node.format === 'date-time' && Number.isNaN(Date.parse(v))) {
-    out.push({ path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body must be of type date-time: ${show(v)}` });
+  // The apiserver reports only the first of these a value breaks, in this order.
+  for (const check of STRING_CHECKS) {
+    const error = check(node, v, path);
+    if (error) return void out.push(error);
   }
 }
 
@@ -134,23 +137,30 @@ function validateStructure(node: Node, v: unknown, path: string, out: FieldError
     case 'string':
       return validateString(node, v, path, out);
     case 'integer':
-      if (typeof v !== 'number' || !Number.isInteger(v)) return void out.push(typeError(path, v, 'integer'));
-      if (v < node.minimum) return void out.push({ path, type: 'Invalid', message: `Invalid value: ${v}: ${path} in body should be greater than or equal to ${node.minimum}` });
-      if (v > node.maximum) return void out.push({ path, type: 'Invalid', message: `Invalid value: ${v}: ${path} in body should be less than or equal to ${node.maximum}` });
-      return;
+      return validateInteger(node, v, path, out);
     case 'boolean':
       if (typeof v !== 'boolean') out.push(typeError(path, v, 'boolean'));
       return;
     case 'quantity':
-      if (typeof v === 'number' && Number.isInteger(v)) return;
-      if (typeof v !== 'string') return void out.push(typeError(path, v, 'integer or string'));
-      if (!QUANTITY_RE.test(v)) out.push({ path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should match '${QUANTITY}' (a quantity such as 12Gi or 500Mi)` });
-      return;
+      return validateQuantity(v, path, out);
     case 'array':
       return validateArray(node, v, path, out);
     case 'object':
       return validateObject(node, v, path, out);
   }
+}
+
+function validateInteger(node: IntegerNode, v: unknown, path: string, out: FieldError[]): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return void out.push(typeError(path, v, 'integer'));
+  if (v < node.minimum) return void out.push({ path, type: 'Invalid', message: `Invalid value: ${v}: ${path} in body should be greater than or equal to ${node.minimum}` });
+  if (v > node.maximum) out.push({ path, type: 'Invalid', message: `Invalid value: ${v}: ${path} in body should be less than or equal to ${node.maximum}` });
+}
+
+/** An integer, or a string in Kubernetes quantity notation (as `x-kubernetes-int-or-string` allows). */
+function validateQuantity(v: unknown, path: string, out: FieldError[]): void {
+  if (typeof v === 'number' && Number.isInteger(v)) return;
+  if (typeof v !== 'string') return void out.push(typeError(path, v, 'integer or string'));
+  if (!QUANTITY_RE.test(v)) out.push({ path, type: 'Invalid', message: `Invalid value: ${show(v)}: ${path} in body should match '${QUANTITY}' (a quantity such as 12Gi or 500Mi)` });
 }
 
 /** Cross-field rules run only on values that are structurally valid, like CEL on a well-typed object. */

@@ -67,7 +67,8 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefin
   return v === undefined || v === '' ? undefined : v;
 }
 
-type Token = ReturnType<typeof parseArgs>['tokens'] extends (infer T)[] | undefined ? T : never;
+// @types/node declares parseArgs' token types (Token, OptionToken) inside module "util" without exporting them, so they are read off its result.
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
 type OptionToken = Extract<Token, { kind: 'option' }>;
 
 function switchValue(t: OptionToken, spec: FlagSpec): boolean {

@@ -7,11 +7,11 @@ import { hostname } from 'node:os';
 import { createOperator } from '../controller/operator.ts';
 import { parseEndpointList, type EndpointList } from '../controller/credential-scope.ts';
 import { KubeHttp } from '../kube/http.ts';
-import { loadKubeAuth } from '../kube/kubeconfig.ts';
+import { loadKubeAuth, type LoadedAuth } from '../kube/kubeconfig.ts';
 import { LeaderElector, validateLeaderTimings } from '../kube/leader.ts';
 import { createLogger, isLevel, type Level } from '../log/logger.ts';
 import { createOperatorMetrics } from '../metrics/operator-metrics.ts';
-import { parseBindAddress, serveEndpoints } from '../metrics/server.ts';
+import { parseBindAddress, serveEndpoints, type Endpoints } from '../metrics/server.ts';
 import { createSdkPort } from '../milvus/sdk-adapter.ts';
 import { parseDuration } from '../api/duration.ts';
 import { commonFlags, envValue, parseCommandLine, UsageError, type FlagSpecs, type FlagValues } from './flags.ts';
@@ -217,16 +217,37 @@ Kubernetes API); every replica serves both, and /metrics.
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failure or lost leadership, 2 usage error.
 `;
 
+async function readKubeconfig(path: string | undefined): Promise<LoadedAuth> {
+  try {
+    return await loadKubeAuth(path);
+  } catch (e: unknown) {
+    throw new Error(`cannot read the kubeconfig ${path ?? '(default: $KUBECONFIG, ~/.kube/config or in-cluster)'}: ${(e as Error).message}; pass --kubeconfig PATH or set KUBECONFIG`);
+  }
+}
+
+/** The settings the "operator started" line reports, as a person would write them. */
+function startupFields(flags: RunFlags, endpoints: Pick<Endpoints, 'health' | 'metrics'>): Record<string, unknown> {
+  return {
+    namespaces: flags.namespaces.length ? flags.namespaces : 'all',
+    resyncMs: flags.resyncMs,
+    concurrency: flags.concurrency,
+    dryRun: flags.dryRun,
+    allowedMilvusEndpoints: flags.allowedMilvusEndpoints.rules.map((r) => (r.plainHttp === 'inCluster' ? r.endpoint : `${r.plainHttp === 'always' ? 'http' : 'https'}://${r.endpoint}`)),
+    health: endpoints.health ?? 'off',
+    metrics: endpoints.metrics ?? 'off',
+  };
+}
+
+function leaseFields(flags: RunFlags, identity: string): Record<string, unknown> {
+  const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = flags;
+  return { lease: `${flags.leaderElectionNamespace}/${flags.leaderElectionId}`, identity, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
 export async function run(argv: readonly string[]): Promise<void> {
   const flags = parseRunFlags(argv);
   const version = packageVersion();
   const log = createLogger(flags.logLevel, { component: 'milvus-load-operator' });
-  let kube;
-  try {
-    kube = await loadKubeAuth(flags.kubeconfig);
-  } catch (e: unknown) {
-    throw new Error(`cannot read the kubeconfig ${flags.kubeconfig ?? '(default: $KUBECONFIG, ~/.kube/config or in-cluster)'}: ${(e as Error).message}; pass --kubeconfig PATH or set KUBECONFIG`);
-  }
+  const kube = await readKubeconfig(flags.kubeconfig);
   const http = new KubeHttp(kube.auth);
   const metrics = createOperatorMetrics(version);
   // One clock for the queue, the reconciler, the informers and leader election.
@@ -278,18 +299,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   });
   await op.start();
   elector?.start();
-  log.info('operator started', {
-    version,
-    kubeconfig: kube.source,
-    namespaces: flags.namespaces.length ? flags.namespaces : 'all',
-    resyncMs: flags.resyncMs,
-    concurrency: flags.concurrency,
-    dryRun: flags.dryRun,
-    allowedMilvusEndpoints: flags.allowedMilvusEndpoints.rules.map((r) => (r.plainHttp === 'inCluster' ? r.endpoint : `${r.plainHttp === 'always' ? 'http' : 'https'}://${r.endpoint}`)),
-    health: endpoints.health ?? 'off',
-    metrics: endpoints.metrics ?? 'off',
-    leaderElection: elector ? { lease: `${flags.leaderElectionNamespace}/${flags.leaderElectionId}`, identity, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } : 'off',
-  });
+  log.info('operator started', { version, kubeconfig: kube.source, ...startupFields(flags, endpoints), leaderElection: elector ? leaseFields(flags, identity) : 'off' });
   const outcome = await new Promise<{ signal: string } | { lost: string }>((resolve) => {
     lost = (why) => resolve({ lost: why });
     const stop = (signal: string): void => {

@@ -1,5 +1,6 @@
 // Conflicts: several policies select the same (database, collection). The
 // strongest claim wins; within a strength, the highest-ranked policy.
+import { DEFAULT_REPLICAS } from '../api/constants.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import type { ClaimStrength, Desire } from './desire.ts';
 import { partitionFingerprint } from './partitions.ts';
@@ -42,5 +43,5 @@ function samePartitions(a: CollectionLoadPolicy, b: CollectionLoadPolicy): boole
 
 export function loadFingerprint(p: CollectionLoadPolicy): string {
   const l = p.spec.load;
-  return JSON.stringify([l?.replicas ?? 1, [...(l?.resourceGroups ?? [])].sort(), [...(l?.fields ?? [])].sort(), l?.skipDynamicField ?? false]);
+  return JSON.stringify([l?.replicas ?? DEFAULT_REPLICAS, [...(l?.resourceGroups ?? [])].sort(), [...(l?.fields ?? [])].sort(), l?.skipDynamicField ?? false]);
 }

@@ -1,6 +1,6 @@
 // For one collection and the policy that won it: the action to take, and the
 // status entry that describes it.
-import { REFRESH_ANNOTATION } from '../api/constants.ts';
+import { DEFAULT_LOAD_TIMEOUT_SECONDS, DEFAULT_REPLICAS, REFRESH_ANNOTATION } from '../api/constants.ts';
 import { formatDuration } from '../api/duration.ts';
 import type { CollectionStatus } from '../api/policy.ts';
 import type { Deferral } from './admission.ts';
@@ -37,7 +37,7 @@ export interface DecisionContext {
 export function loadOptionsOf(c: Claimant): LoadOptions {
   const l = c.policy.spec.load;
   return {
-    replicas: l?.replicas ?? 1,
+    replicas: l?.replicas ?? DEFAULT_REPLICAS,
     resourceGroups: [...(l?.resourceGroups ?? [])].sort(),
     fields: [...(l?.fields ?? [])],
     skipDynamicField: l?.skipDynamicField ?? false,
@@ -142,27 +142,31 @@ function priorityOf(ctx: DecisionContext): Pick<LoadAction, 'priority'> {
 
 function loadingEntry(ctx: DecisionContext): Decision {
   const o = ctx.observed;
-  if (ctx.previous?.state === 'Failed' && ctx.previous.reason === 'LoadTimedOut') {
-    // Once timed out, stay Failed while Milvus keeps loading; flipping back to Loading would restart the clock.
-    return { entry: { name: o.name, state: 'Failed', progress: o.progress, reason: 'LoadTimedOut', message: `still loading (${o.progress}%), over spec.load.timeoutSeconds; Milvus keeps loading: check query-node memory and logs, or raise the timeout`, ...memory(ctx) } };
-  }
-  const since = ctx.previous?.state === 'Loading' || ctx.previous?.state === 'Failed' ? Date.parse(ctx.previous.lastTransitionTime ?? '') : Number.NaN;
-  const started = Number.isNaN(since) ? ctx.now : since;
-  const timeoutMs = (ctx.winner.policy.spec.load?.timeoutSeconds ?? 900) * 1000;
-  const deadline = started + timeoutMs;
-  if (ctx.now >= deadline) {
-    return {
-      entry: {
-        name: o.name,
-        state: 'Failed',
-        progress: o.progress,
-        reason: 'LoadTimedOut',
-        message: `still loading after ${formatDuration(ctx.now - started)} (${o.progress}%), over spec.load.timeoutSeconds; Milvus keeps loading: check query-node memory and logs, or raise the timeout`,
-        ...memory(ctx),
-      },
-    };
-  }
+  // Once timed out, stay Failed while Milvus keeps loading; flipping back to Loading would restart the clock.
+  if (ctx.previous?.state === 'Failed' && ctx.previous.reason === 'LoadTimedOut') return { entry: timedOutEntry(ctx, `still loading (${o.progress}%)`) };
+  const started = loadStartedAt(ctx);
+  const deadline = started + (ctx.winner.policy.spec.load?.timeoutSeconds ?? DEFAULT_LOAD_TIMEOUT_SECONDS) * 1000;
+  if (ctx.now >= deadline) return { entry: timedOutEntry(ctx, `still loading after ${formatDuration(ctx.now - started)} (${o.progress}%)`) };
   return { entry: { name: o.name, state: 'Loading', progress: o.progress, reason: 'Loading', message: `${o.progress}% loaded`, ...memory(ctx) }, wakeAt: deadline };
+}
+
+/** When the load began: the last transition into Loading (or Failed) in the status, else now. */
+function loadStartedAt(ctx: DecisionContext): number {
+  const p = ctx.previous;
+  const since = p?.state === 'Loading' || p?.state === 'Failed' ? Date.parse(p.lastTransitionTime ?? '') : Number.NaN;
+  return Number.isNaN(since) ? ctx.now : since;
+}
+
+function timedOutEntry(ctx: DecisionContext, loading: string): CollectionEntry {
+  const o = ctx.observed;
+  return {
+    name: o.name,
+    state: 'Failed',
+    progress: o.progress,
+    reason: 'LoadTimedOut',
+    message: `${loading}, over spec.load.timeoutSeconds; Milvus keeps loading: check query-node memory and logs, or raise the timeout`,
+    ...memory(ctx),
+  };
 }
 
 function reconfiguration(o: ObservedCollection, want: LoadOptions): string | undefined {

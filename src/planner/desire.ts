@@ -1,7 +1,7 @@
 // What each policy wants right now, after schedule, suspend and deletion.
-import { MANAGED_ANNOTATION } from '../api/constants.ts';
+import { DEFAULT_STATE, MANAGED_ANNOTATION } from '../api/constants.ts';
 import type { LoadState } from '../api/policy.ts';
-import { evaluateSchedule } from '../schedule/evaluate.ts';
+import { evaluateSchedule, type ScheduleEvaluation } from '../schedule/evaluate.ts';
 import type { PolicyInput } from './types.ts';
 
 /**
@@ -24,26 +24,36 @@ export interface Desire {
 }
 
 export function desireOf(input: PolicyInput, now: number): Desire {
-  const { policy } = input;
-  const spec = policy.spec;
+  const spec = input.policy.spec;
   const frozen = frozenBy(input);
-  if (policy.metadata.deletionTimestamp) {
-    const releasing = spec.deletionPolicy === 'Release';
-    return { effective: releasing ? 'Released' : (spec.state ?? 'Loaded'), claim: releasing && input.problems.length === 0 ? 'onDelete' : 'none', prewarming: false, ...(frozen ? { frozen } : {}) };
-  }
-  const declared: LoadState = spec.state ?? 'Loaded';
+  if (input.policy.metadata.deletionTimestamp) return withFrozen(deletingDesire(input), frozen);
+  const declared: LoadState = spec.state ?? DEFAULT_STATE;
   if (input.problems.length > 0) return { effective: declared, claim: 'none', prewarming: false };
-  if (!spec.schedule || declared === 'Released') return { effective: declared, claim: 'strong', prewarming: false, ...(frozen ? { frozen } : {}) };
+  if (!spec.schedule || declared === 'Released') return withFrozen({ effective: declared, claim: 'strong', prewarming: false }, frozen);
   const evaluated = evaluateSchedule(spec.schedule, now);
   if (!evaluated.ok) return { effective: declared, claim: 'none', prewarming: false, scheduleError: evaluated.error };
-  const s = evaluated.value;
+  return withFrozen(scheduledDesire(evaluated.value), frozen);
+}
+
+/** Being deleted: only `deletionPolicy: Release` (on a valid spec) still claims, and it claims a release. */
+function deletingDesire(input: PolicyInput): Desire {
+  const spec = input.policy.spec;
+  const releasing = spec.deletionPolicy === 'Release';
+  return { effective: releasing ? 'Released' : (spec.state ?? DEFAULT_STATE), claim: releasing && input.problems.length === 0 ? 'onDelete' : 'none', prewarming: false };
+}
+
+/** A scheduled policy that wants Loaded: strong inside a window (or its prewarm), weak outside. */
+function scheduledDesire(s: ScheduleEvaluation): Desire {
   return {
     effective: s.active ? 'Loaded' : 'Released',
     claim: s.active ? 'strong' : 'weak',
     prewarming: s.prewarming,
     ...(s.nextChange === undefined ? {} : { nextChange: s.nextChange }),
-    ...(frozen ? { frozen } : {}),
   };
+}
+
+function withFrozen(desire: Desire, frozen: Desire['frozen']): Desire {
+  return frozen ? { ...desire, frozen } : desire;
 }
 
 function frozenBy(input: PolicyInput): Desire['frozen'] {

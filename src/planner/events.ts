@@ -36,7 +36,7 @@ function groupByReason(items: readonly { name: string; ev: EventSpec }[]): Event
 
 /** Idle release and load on use (ADR 0010): Normal events, they are what the policy asked for. */
 function usageEvent(c: CollectionStatus, old: CollectionStatus | undefined, text: string): EventSpec | undefined {
-  if (c.reason === 'Idle' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'IdleReleased', message: text };
+  if (c.reason === 'Idle' && wasResident(old)) return { type: 'Normal', reason: 'IdleReleased', message: text };
   if (c.reason === 'LoadOnUse') return { type: 'Normal', reason: 'LoadOnUse', message: text };
   return undefined;
 }
@@ -48,27 +48,50 @@ function collectionEvent(c: CollectionStatus, old: CollectionStatus | undefined,
   return usageEvent(c, old, text) ?? transitionEvent(c, old, loadedNow, text);
 }
 
+/** States that deserve a Warning whenever a collection enters them. */
+const WARNING_STATES: ReadonlySet<string> = new Set(['Failed', 'Conflict', 'NotFound', 'Deferred']);
+
 function transitionEvent(c: CollectionStatus, old: CollectionStatus | undefined, loadedNow: boolean, text: string): EventSpec | undefined {
   if (c.reason === 'LoadStarted') return { type: 'Normal', reason: 'LoadStarted', message: text };
   if (c.reason === 'DriftCorrected') return { type: 'Warning', reason: 'DriftCorrected', message: text };
-  if (c.state === 'Loaded' && (old?.state === 'Loading' || (loadedNow && old?.state !== 'Loaded'))) return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };
-  if (c.state === 'Released' && (old?.state === 'Loaded' || old?.state === 'Loading')) return { type: 'Normal', reason: 'Released', message: text };
-  if (['Failed', 'Conflict', 'NotFound', 'Deferred'].includes(c.state)) return { type: 'Warning', reason: c.reason ?? c.state, message: text };
+  if (c.state === 'Loaded' && becameLoaded(old, loadedNow)) return { type: 'Normal', reason: 'Loaded', message: `${c.name} loaded` };
+  if (c.state === 'Released' && wasResident(old)) return { type: 'Normal', reason: 'Released', message: text };
+  if (WARNING_STATES.has(c.state)) return { type: 'Warning', reason: c.reason ?? c.state, message: text };
   return undefined;
+}
+
+/** In memory (or on its way) before this change. */
+function wasResident(old: CollectionStatus | undefined): boolean {
+  return old?.state === 'Loaded' || old?.state === 'Loading';
+}
+
+function becameLoaded(old: CollectionStatus | undefined, loadedNow: boolean): boolean {
+  return old?.state === 'Loading' || (loadedNow && old?.state !== 'Loaded');
 }
 
 /** Events for what changed between two statuses of one policy. */
 export function eventsFor(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): EventSpec[] {
+  const events = groupByReason(collectionEvents(draft, prev, next));
+  const ready = readinessWarning(draft, prev, next);
+  if (ready) events.push(ready);
+  return events.slice(0, MAX_EVENTS);
+}
+
+function collectionEvents(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): { name: string; ev: EventSpec }[] {
   const before = new Map((prev?.collections ?? []).map((c) => [c.name, c]));
   const loadedNow = new Set(draft.loadedInPass ?? []);
-  const perCollection = (next.collections ?? []).map((c) => ({ name: c.name, ev: collectionEvent(c, before.get(c.name), loadedNow.has(c.name)) })).filter((x): x is { name: string; ev: EventSpec } => x.ev !== undefined);
-  const events = groupByReason(perCollection);
+  return (next.collections ?? [])
+    .map((c) => ({ name: c.name, ev: collectionEvent(c, before.get(c.name), loadedNow.has(c.name)) }))
+    .filter((x): x is { name: string; ev: EventSpec } => x.ev !== undefined);
+}
+
+/** A policy-level problem (blockers) that has just made Ready False, or changed its reason. */
+function readinessWarning(draft: PolicyDraft, prev: PolicyStatus | undefined, next: PolicyStatus): EventSpec | undefined {
   const ready = next.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'False' || draft.blockers.length === 0) return undefined;
   const was = prev?.conditions?.find((c) => c.type === 'Ready');
-  if (ready?.status === 'False' && draft.blockers.length > 0 && (was?.reason !== ready.reason || was.status !== ready.status)) {
-    events.push({ type: 'Warning', reason: ready.reason, message: ready.message });
-  }
-  return events.slice(0, MAX_EVENTS);
+  if (was?.reason === ready.reason && was.status === ready.status) return undefined;
+  return { type: 'Warning', reason: ready.reason, message: ready.message };
 }
 
 /** The Warning ADR 0005 promises when a policy's release is given up after the grace period. */

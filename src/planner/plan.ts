@@ -1,21 +1,21 @@
 // plan(policies, budgets, observed, now) -> actions + status drafts, for one
 // Milvus instance. Pure: the same input always gives the same plan, whatever
 // the order of the input lists.
-import { RELEASE_FINALIZER } from '../api/constants.ts';
+import { DEFAULT_DATABASE, DEFAULT_PRIORITY, RELEASE_FINALIZER } from '../api/constants.ts';
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionStatus } from '../api/policy.ts';
 import { formatBytes } from '../api/quantity.ts';
 import { admit, effectiveBudget, type Admission, type BudgetCandidate } from './admission.ts';
 import { agrees, orderClaimants, type Claimant } from './arbitrate.ts';
 import { decide, observedEntry, refreshRequested, type Decision } from './decide.ts';
-import { desireOf } from './desire.ts';
+import { desireOf, type Desire } from './desire.ts';
 import { estimateOf } from './estimate.ts';
 import { actsOnPartitions, partitionPlanOf } from './partitions.ts';
 import { lastTransition, usageCondition, usageOf, usageVerdict, withUsage, type UsageVerdict } from './idle.ts';
 import { policyRef } from './rank.ts';
 import { retryReset, retryRequested, retryStateOf, shapeByRetry, type RetryState } from './retry.ts';
 import { selectCollections, type Selection } from './select.ts';
-import type { Action, Blocker, BudgetDraft, CollectionEntry, ObservedCollection, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
+import type { Action, Blocker, BudgetDraft, CollectionEntry, ObservedCollection, ObservedDatabase, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
 
 /** How long a policy being deleted waits for an unreachable Milvus before its finalizer is dropped (ADR 0005). */
 export const DEFAULT_DELETION_GRACE_MS = 10 * 60_000;
@@ -150,16 +150,21 @@ function contextOf(input: PolicyInput, plan: PlanInput): PolicyContext {
   const { policy } = input;
   const desire = desireOf(input, plan.now);
   const claimant: Claimant = { ref: policyRef(policy), policy, desire };
-  const database = policy.spec.milvus.database ?? 'default';
-  const blockers: Blocker[] = [];
-  if (input.problems.length > 0) blockers.push({ reason: 'InvalidSpec', message: `${input.problems.join('; ')}`, degraded: true, terminal: true });
-  if (desire.scheduleError) blockers.push({ reason: 'InvalidSpec', message: desire.scheduleError, degraded: true, terminal: true });
-  if (input.connectionFailure) blockers.push(blockerOf(input.connectionFailure));
+  const database = policy.spec.milvus.database ?? DEFAULT_DATABASE;
   const observed = plan.observed.get(input.observationKey);
-  if (blockers.length === 0 && observed && !observed.ok) blockers.push(blockerOf(observed));
-  if (blockers.length === 0 && !observed) blockers.push({ reason: 'NotObserved', message: `database ${database} was not observed in this pass; it will be on the next`, degraded: false, terminal: false });
+  const blockers = blockersOf(input, desire, observed, database);
   const selection = blockers.length === 0 && observed?.ok ? selectCollections(policy, observed.collections) : undefined;
   return { input, claimant, database, blockers, retryNow: retryReset(policy), ...(selection ? { selection } : {}) };
+}
+
+/** What keeps a policy from acting: its own spec first, then its connection, then the observation of its database. */
+function blockersOf(input: PolicyInput, desire: Desire, observed: ObservedDatabase | undefined, database: string): Blocker[] {
+  const invalid = [...(input.problems.length > 0 ? [input.problems.join('; ')] : []), ...(desire.scheduleError ? [desire.scheduleError] : [])];
+  const blockers: Blocker[] = invalid.map((message) => ({ reason: 'InvalidSpec', message, degraded: true, terminal: true }));
+  if (input.connectionFailure) blockers.push(blockerOf(input.connectionFailure));
+  if (blockers.length > 0) return blockers;
+  if (!observed) return [{ reason: 'NotObserved', message: `database ${database} was not observed in this pass; it will be on the next`, degraded: false, terminal: false }];
+  return observed.ok ? [] : [blockerOf(observed)];
 }
 
 function blockerOf(f: { reason: string; message: string; class?: 'Terminal' | 'Retryable' }): Blocker {
@@ -233,45 +238,51 @@ function loserEntry(self: Claimant, winner: Claimant, winnerEntry: CollectionEnt
     name: o.name,
     state: 'Conflict',
     reason: 'Conflict',
-    message: `policy ${winner.ref} (priority ${winner.policy.spec.priority ?? 0}) also selects this collection and wins: it wants ${winner.desire.effective}${
+    message: `policy ${winner.ref} (priority ${winner.policy.spec.priority ?? DEFAULT_PRIORITY}) also selects this collection and wins: it wants ${winner.desire.effective}${
       winner.desire.effective === 'Loaded' && self.desire.effective === 'Loaded' ? ' with other load options or partitions' : ''
     }; raise this policy's priority or narrow one of the selectors`,
   };
 }
 
 function draftFor(ctx: PolicyContext, slots: ReadonlyMap<string, CollectionSlot>, decisions: ReadonlyMap<string, Decision>, actionCount: number): PolicyDraft {
-  const ref = ctx.claimant.ref;
+  const { desire } = ctx.claimant;
   const base = {
-    ref,
+    ref: ctx.claimant.ref,
     policy: ctx.input.policy,
-    effectiveState: ctx.claimant.desire.effective,
+    effectiveState: desire.effective,
     blockers: ctx.blockers,
     actionCount,
-    ...(ctx.claimant.desire.nextChange === undefined ? {} : { nextScheduleChange: ctx.claimant.desire.nextChange }),
-    ...(ctx.claimant.desire.frozen ? { frozen: ctx.claimant.desire.frozen } : {}),
+    ...(desire.nextChange === undefined ? {} : { nextScheduleChange: desire.nextChange }),
+    ...(desire.frozen ? { frozen: desire.frozen } : {}),
   };
   if (!ctx.selection) {
     // Milvus was not seen: nothing was acted on, so no refresh or retry request is used up.
     const { refreshedValue, retriedValue } = ctx.input.policy.status ?? {};
     return { ...base, ...(refreshedValue ? { refreshedValue } : {}), ...(retriedValue ? { retriedValue } : {}) };
   }
+  const { entries, refreshed } = presentEntries(ctx, ctx.selection, slots, decisions);
+  for (const name of ctx.selection.missing) {
+    entries.push({ name, state: 'NotFound', reason: 'CollectionNotFound', message: `no collection ${name} in database ${ctx.database}; create it or fix spec.selector.names` });
+  }
+  return { ...base, entries, ...requestsActedOn(ctx, entries, refreshed) };
+}
+
+/** The policy's entry for each selected collection that exists: its own decision where it won, a loser's entry where not. */
+function presentEntries(ctx: PolicyContext, selection: Selection, slots: ReadonlyMap<string, CollectionSlot>, decisions: ReadonlyMap<string, Decision>): { entries: CollectionEntry[]; refreshed: boolean } {
   const entries: CollectionEntry[] = [];
   let refreshed = false;
-  for (const c of ctx.selection.present) {
+  for (const c of selection.present) {
     const key = keyOf(ctx.database, c.name);
     const slot = slots.get(key);
     const winner = slot ? orderClaimants(slot.claimants)[0] : undefined;
     const decision = decisions.get(key);
     if (!slot || !winner || !decision) continue;
-    if (winner.ref === ref) {
+    if (winner.ref === ctx.claimant.ref) {
       entries.push(decision.entry);
       refreshed ||= decision.refreshing === true;
     } else entries.push(loserEntry(ctx.claimant, winner, decision.entry, slot.observed));
   }
-  for (const name of ctx.selection.missing) {
-    entries.push({ name, state: 'NotFound', reason: 'CollectionNotFound', message: `no collection ${name} in database ${ctx.database}; create it or fix spec.selector.names` });
-  }
-  return { ...base, entries, ...requestsActedOn(ctx, entries, refreshed) };
+  return { entries, refreshed };
 }
 
 /** The refresh and retry annotation values this pass acted on (recorded so each value acts once). */
@@ -288,23 +299,32 @@ function finalizerActions(ctx: PolicyContext, planned: readonly Action[], owed: 
   const ref = ctx.claimant.ref;
   const has = policy.metadata.finalizers?.includes(RELEASE_FINALIZER) ?? false;
   const wantsRelease = policy.spec.deletionPolicy === 'Release';
-  if (!policy.metadata.deletionTimestamp) {
-    if (wantsRelease && !has) return [{ kind: 'addFinalizer', policy: ref }];
-    if (!wantsRelease && has) return [{ kind: 'removeFinalizer', policy: ref }];
-    return [];
-  }
+  if (!policy.metadata.deletionTimestamp) return finalizerToMatchSpec(ref, wantsRelease, has);
   if (!has) return [];
   if (!wantsRelease || ctx.input.problems.length > 0) return [{ kind: 'removeFinalizer', policy: ref, why: 'NothingToRelease' }];
-  if (!ctx.selection) {
-    // Milvus cannot be reached: give up after the grace period, so a Milvus
-    // that is gone for good does not hold the object in deletion forever.
-    const deleting = Date.parse(policy.metadata.deletionTimestamp);
-    if (ctx.blockers.some((b) => b.reason === 'DatabaseNotFound')) return [{ kind: 'removeFinalizer', policy: ref, why: 'NothingToRelease' }];
-    const unreachable = ctx.blockers.some((b) => b.reason === 'MilvusUnavailable');
-    return unreachable && !Number.isNaN(deleting) && now - deleting >= graceMs ? [{ kind: 'removeFinalizer', policy: ref, why: 'ReleaseAbandoned' }] : [];
-  }
+  if (!ctx.selection) return finalizerWhileUnobserved(ctx, policy.metadata.deletionTimestamp, now, graceMs);
   const stillReleasing = owed.has(ref) || planned.some((a) => a.kind === 'release' && a.policy === ref);
   return stillReleasing ? [] : [{ kind: 'removeFinalizer', policy: ref, why: 'Released' }];
+}
+
+/** A live policy carries the release finalizer exactly when `deletionPolicy` is Release. */
+function finalizerToMatchSpec(ref: string, wantsRelease: boolean, has: boolean): Action[] {
+  if (wantsRelease && !has) return [{ kind: 'addFinalizer', policy: ref }];
+  if (!wantsRelease && has) return [{ kind: 'removeFinalizer', policy: ref }];
+  return [];
+}
+
+/**
+ * Being deleted and Milvus not seen: a database that is gone has nothing to
+ * release; an unreachable Milvus is given up after the grace period, so a
+ * Milvus that is gone for good does not hold the object in deletion forever.
+ */
+function finalizerWhileUnobserved(ctx: PolicyContext, deletionTimestamp: string, now: number, graceMs: number): Action[] {
+  const ref = ctx.claimant.ref;
+  if (ctx.blockers.some((b) => b.reason === 'DatabaseNotFound')) return [{ kind: 'removeFinalizer', policy: ref, why: 'NothingToRelease' }];
+  const deleting = Date.parse(deletionTimestamp);
+  const unreachable = ctx.blockers.some((b) => b.reason === 'MilvusUnavailable');
+  return unreachable && !Number.isNaN(deleting) && now - deleting >= graceMs ? [{ kind: 'removeFinalizer', policy: ref, why: 'ReleaseAbandoned' }] : [];
 }
 
 function budgetDrafts(all: readonly CollectionLoadBudget[], effective: CollectionLoadBudget | undefined, admission: Admission | undefined, fullyObserved: boolean): BudgetDraft[] {

@@ -1,5 +1,6 @@
 // The total order that decides conflicts and budget admission:
 // higher priority first, then the older policy, then namespace/name.
+import { DEFAULT_PRIORITY } from '../api/constants.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 
 export function policyRef(p: CollectionLoadPolicy): string {
@@ -13,8 +14,8 @@ export function createdAt(p: { metadata: { creationTimestamp?: string } }): numb
 
 /** Negative when `a` outranks `b`. */
 export function comparePolicies(a: CollectionLoadPolicy, b: CollectionLoadPolicy): number {
-  const pa = a.spec.priority ?? 0;
-  const pb = b.spec.priority ?? 0;
+  const pa = a.spec.priority ?? DEFAULT_PRIORITY;
+  const pb = b.spec.priority ?? DEFAULT_PRIORITY;
   if (pa !== pb) return pb - pa;
   const ta = createdAt(a);
   const tb = createdAt(b);

@@ -41,16 +41,22 @@ function byProblemThenName(a: CollectionEntry, b: CollectionEntry): number {
 
 type Summary = NonNullable<PolicyStatus['summary']>;
 
+/** The summary counter each collection state adds to. */
+const SUMMARY_FIELD: Readonly<Record<CollectionState, Exclude<keyof Summary, 'matched'>>> = {
+  Loaded: 'loaded',
+  Loading: 'loading',
+  Released: 'released',
+  NotFound: 'notFound',
+  Failed: 'failed',
+  Deferred: 'deferred',
+  Conflict: 'conflict',
+};
+
 function summarize(entries: readonly CollectionEntry[]): Summary {
   const s: Summary = { matched: entries.length, loaded: 0, loading: 0, released: 0, notFound: 0, failed: 0, deferred: 0, conflict: 0 };
   for (const e of entries) {
-    if (e.state === 'Loaded') s.loaded = (s.loaded ?? 0) + 1;
-    else if (e.state === 'Loading') s.loading = (s.loading ?? 0) + 1;
-    else if (e.state === 'Released') s.released = (s.released ?? 0) + 1;
-    else if (e.state === 'NotFound') s.notFound = (s.notFound ?? 0) + 1;
-    else if (e.state === 'Failed') s.failed = (s.failed ?? 0) + 1;
-    else if (e.state === 'Deferred') s.deferred = (s.deferred ?? 0) + 1;
-    else s.conflict = (s.conflict ?? 0) + 1;
+    const field = SUMMARY_FIELD[e.state];
+    s[field] = (s[field] ?? 0) + 1;
   }
   return s;
 }
@@ -70,22 +76,29 @@ const more = (n: number): string => (n > 1 ? ` (and ${n - 1} more)` : '');
 function readiness(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
   const blocker = draft.blockers[0];
   if (blocker) return { status: false, reason: blocker.reason, message: blocker.message };
-  const failed = first(entries, 'Failed');
-  if (failed) return { status: false, reason: failed.reason, message: `${failed.name}: ${failed.message}${more(countOf(entries, 'Failed'))}` };
-  const missing = first(entries, 'NotFound');
-  if (missing) return { status: false, reason: missing.reason, message: `${missing.name}: ${missing.message}${more(countOf(entries, 'NotFound'))}` };
-  const conflict = first(entries, 'Conflict');
-  if (conflict) return { status: false, reason: 'Conflict', message: `${conflict.name}: ${conflict.message}${more(countOf(entries, 'Conflict'))}` };
-  const deferred = first(entries, 'Deferred');
-  if (deferred) return { status: false, reason: deferred.reason, message: `${deferred.name}: ${deferred.message}${more(countOf(entries, 'Deferred'))}` };
-  // Released for idleness, or loaded on demand, is as the policy wants.
-  const own = entries.filter((e) => e.reason !== 'HeldByOtherPolicy' && !USAGE_REASONS.has(e.reason));
+  return problemVerdict(entries) ?? progressVerdict(draft, entries);
+}
+
+/** Collection problems that make a policy not Ready, worst first (as SEVERITY orders the status). */
+const NOT_READY_STATES: readonly CollectionState[] = ['Failed', 'NotFound', 'Conflict', 'Deferred'];
+
+function problemVerdict(entries: readonly CollectionEntry[]): Verdict | undefined {
+  for (const state of NOT_READY_STATES) {
+    const e = first(entries, state);
+    // A conflict's entry reason names the winner's wish; the condition says only that there is one.
+    if (e) return { status: false, reason: state === 'Conflict' ? 'Conflict' : e.reason, message: `${e.name}: ${e.message}${more(countOf(entries, state))}` };
+  }
+  return undefined;
+}
+
+/** No collection has a problem: Ready once every collection the policy acts on is where it wants it. */
+function progressVerdict(draft: PolicyDraft, entries: readonly CollectionEntry[]): Verdict {
   const loaded = countOf(entries, 'Loaded');
   if (countOf(entries, 'Loading') > 0) return { status: false, reason: 'Loading', message: `${loaded} of ${entries.length} collections loaded` };
   if (entries.length === 0) {
     return { status: false, reason: 'NothingSelected', message: 'no collection matches spec.selector yet; matching collections are picked up when they are created' };
   }
-  const mismatch = own.find((e) => (draft.effectiveState === 'Loaded' ? e.state !== 'Loaded' : e.state !== 'Released'));
+  const mismatch = firstMismatch(draft, entries);
   if (mismatch) {
     const why = draft.frozen ? draft.frozen.message : 'waiting for the next reconcile';
     return { status: false, reason: draft.frozen?.reason ?? 'Pending', message: `${mismatch.name} is ${mismatch.state}, want ${draft.effectiveState}: ${why}` };
@@ -93,6 +106,12 @@ function readiness(draft: PolicyDraft, entries: readonly CollectionEntry[]): Ver
   return draft.effectiveState === 'Loaded'
     ? { status: true, reason: 'Loaded', message: `${loaded} of ${entries.length} collections loaded` }
     : { status: true, reason: 'Released', message: `${entries.length} collections released${draft.nextScheduleChange ? ' (outside the schedule windows)' : ''}` };
+}
+
+/** The first of the policy's own collections not in its effective state. Released for idleness, or loaded on demand, is as the policy wants. */
+function firstMismatch(draft: PolicyDraft, entries: readonly CollectionEntry[]): CollectionEntry | undefined {
+  const own = entries.filter((e) => e.reason !== 'HeldByOtherPolicy' && !USAGE_REASONS.has(e.reason));
+  return own.find((e) => (draft.effectiveState === 'Loaded' ? e.state !== 'Loaded' : e.state !== 'Released'));
 }
 
 /** Whether the policy's Ready condition will be True (for metrics). */
@@ -171,10 +190,16 @@ function entriesToStatus(entries: readonly CollectionEntry[], previous: readonly
 
 export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatus {
   const nowIso = iso(now);
-  const previous = draft.policy.status;
   const generation = draft.policy.metadata.generation ?? 0;
-  const entries = draft.entries;
-  const known = entries ?? [];
+  const status: PolicyStatus = { observedGeneration: generation, effectiveState: draft.effectiveState, conditions: policyConditions(draft, generation, nowIso) };
+  if (draft.nextScheduleChange !== undefined) status.nextScheduleChange = iso(draft.nextScheduleChange);
+  if (draft.refreshedValue !== undefined) status.refreshedValue = draft.refreshedValue;
+  if (draft.retriedValue !== undefined) status.retriedValue = draft.retriedValue;
+  return { ...status, ...collectionFields(draft, nowIso) };
+}
+
+function policyConditions(draft: PolicyDraft, generation: number, nowIso: string): Condition[] {
+  const known = draft.entries ?? [];
   const verdicts: [string, Verdict][] = [
     ['Ready', readiness(draft, known)],
     ['Progressing', progressing(known)],
@@ -184,29 +209,36 @@ export function renderPolicyStatus(draft: PolicyDraft, now: number): PolicyStatu
   ];
   if (draft.frozen) verdicts.push(['Suspended', { status: true, reason: draft.frozen.reason, message: draft.frozen.message }]);
   if (draft.usageKnown) verdicts.push(['UsageKnown', draft.usageKnown]);
-  const conditions = mergeConditions(
-    previous?.conditions,
+  return mergeConditions(
+    draft.policy.status?.conditions,
     verdicts.map(([type, v]) => ({ type, status: v.status ? 'True' : 'False', reason: v.reason, message: v.message, observedGeneration: generation })),
     nowIso,
   );
-  const status: PolicyStatus = { observedGeneration: generation, effectiveState: draft.effectiveState, conditions };
-  if (draft.nextScheduleChange !== undefined) status.nextScheduleChange = iso(draft.nextScheduleChange);
-  if (draft.refreshedValue !== undefined) status.refreshedValue = draft.refreshedValue;
-  if (draft.retriedValue !== undefined) status.retriedValue = draft.retriedValue;
-  if (entries) {
-    const summary = summarize(entries);
-    status.lastSyncTime = nowIso;
-    status.summary = summary;
-    status.loadedSummary = `${summary.loaded ?? 0}/${summary.matched ?? 0}`;
-    status.collections = entriesToStatus(entries, previous?.collections, nowIso);
-    if (entries.length > MAX_STATUS_COLLECTIONS) status.collectionsOmitted = entries.length - MAX_STATUS_COLLECTIONS;
-  } else if (previous) {
-    // Milvus could not be observed: keep the last known picture, say so in conditions.
-    for (const k of ['lastSyncTime', 'summary', 'loadedSummary', 'collections', 'collectionsOmitted'] as const) {
-      if (previous[k] !== undefined) Object.assign(status, { [k]: previous[k] });
-    }
+}
+
+type CollectionFields = Pick<PolicyStatus, 'lastSyncTime' | 'summary' | 'loadedSummary' | 'collections' | 'collectionsOmitted'>;
+
+/** What Milvus showed this pass; when it could not be observed, the last known picture (the conditions say so). */
+function collectionFields(draft: PolicyDraft, nowIso: string): CollectionFields {
+  const { entries } = draft;
+  const previous = draft.policy.status;
+  if (!entries) return previous ? lastKnownCollectionFields(previous) : {};
+  const summary = summarize(entries);
+  return {
+    lastSyncTime: nowIso,
+    summary,
+    loadedSummary: `${summary.loaded ?? 0}/${summary.matched ?? 0}`,
+    collections: entriesToStatus(entries, previous?.collections, nowIso),
+    ...(entries.length > MAX_STATUS_COLLECTIONS ? { collectionsOmitted: entries.length - MAX_STATUS_COLLECTIONS } : {}),
+  };
+}
+
+function lastKnownCollectionFields(previous: PolicyStatus): CollectionFields {
+  const kept: CollectionFields = {};
+  for (const k of ['lastSyncTime', 'summary', 'loadedSummary', 'collections', 'collectionsOmitted'] as const) {
+    if (previous[k] !== undefined) Object.assign(kept, { [k]: previous[k] });
   }
-  return status;
+  return kept;
 }
 
 export function renderBudgetStatus(budget: CollectionLoadBudget, draft: BudgetDraft, now: number): BudgetStatus | undefined {

@@ -27,21 +27,28 @@ export function readManifests(sources: readonly Source[], defaultNamespace: stri
   const out: PolicySet = { policies: [], budgets: [] };
   for (const source of sources) {
     const parsed = 'text' in source ? parseManifest(source.text) : undefined;
-    for (const doc of parsed?.ok ? parsed.documents : []) {
-      const v: unknown = doc.value;
-      if (typeof v !== 'object' || v === null) continue;
-      const d = v as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: string } };
-      if (typeof d.apiVersion !== 'string' || !d.apiVersion.startsWith(`${GROUP}/`)) continue;
-      if (d.kind === POLICY_KIND) {
-        const r = validatePolicy(v);
-        if (r.ok) out.policies.push({ ...r.object, metadata: { ...r.object.metadata, namespace: r.object.metadata.namespace ?? defaultNamespace } });
-      } else if (d.kind === BUDGET_KIND) {
-        const r = validateBudget(v);
-        if (r.ok) out.budgets.push(r.object);
-      }
-    }
+    for (const doc of parsed?.ok ? parsed.documents : []) addDocument(out, doc.value, defaultNamespace);
   }
   return out;
+}
+
+/** Adds one manifest document if it is a policy or budget of ours; anything else (a Deployment, a Secret) is skipped. */
+function addDocument(out: PolicySet, v: unknown, defaultNamespace: string): void {
+  const kind = ourKind(v);
+  if (kind === POLICY_KIND) {
+    const r = validatePolicy(v);
+    if (r.ok) out.policies.push({ ...r.object, metadata: { ...r.object.metadata, namespace: r.object.metadata.namespace ?? defaultNamespace } });
+  } else if (kind === BUDGET_KIND) {
+    const r = validateBudget(v);
+    if (r.ok) out.budgets.push(r.object);
+  }
+}
+
+/** The kind of a document in the milvusload.io group, else undefined. */
+function ourKind(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const d = v as { apiVersion?: unknown; kind?: unknown };
+  return typeof d.apiVersion === 'string' && d.apiVersion.startsWith(`${GROUP}/`) ? d.kind : undefined;
 }
 
 /**
