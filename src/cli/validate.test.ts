@@ -17,7 +17,7 @@ describe('validate', () => {
   it('accepts every example and ignores other kinds (Secrets)', () => {
     const r = validateCommand(['-f', `${root}examples`]);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /9 object\(s\) in 7 file\(s\): 9 valid, 0 invalid/);
+    assert.match(r.out, /13 object\(s\) in 9 file\(s\): 13 valid, 0 invalid/);
   });
 
   it('names the file, document, object and field of every invalid manifest, as admission does', () => {
