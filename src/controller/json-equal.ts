@@ -15,18 +15,23 @@ function definedKeys(o: Record<string, Json>): number {
   return n;
 }
 
-export function jsonEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (!isObject(a) || !isObject(b)) return false;
+function arraysEqual(a: readonly Json[], b: Json): boolean {
+  if (!Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+  return true;
+}
+
+function objectsEqual(a: Record<string, Json>, b: Record<string, Json>): boolean {
   if (definedKeys(a) !== definedKeys(b)) return false;
   for (const k in a) {
     if (!Object.hasOwn(a, k) || a[k] === undefined) continue;
     if (!Object.hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
   }
   return true;
+}
+
+export function jsonEqual(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return arraysEqual(a as Json[], b);
+  return isObject(a) && isObject(b) && objectsEqual(a, b);
 }

@@ -4,12 +4,12 @@
 // in flight, and plan. `run` then acts and reports; `plan` prints.
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { instanceKey } from '../api/instance.ts';
-import type { CollectionLoadPolicy } from '../api/policy.ts';
+import type { CollectionLoadPolicy, CollectionStatus } from '../api/policy.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import type { ObservationFailure, ObservedCollection, ObservedDatabase, Plan, PolicyInput } from '../planner/types.ts';
-import { resolveInputs, type InputSources, type Inputs } from './inputs.ts';
+import { resolveInputs, type InputSources, type Inputs, type ObservationGroup } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
 import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
 
@@ -57,27 +57,35 @@ async function whyGivenUp(port: MilvusPort, database: string, name: string): Pro
   }
 }
 
+/** A collection our last status showed loading that Milvus now shows not loaded, with no reason known yet. */
+function lostLoad(prev: CollectionStatus, o: ObservedCollection | undefined): o is ObservedCollection {
+  const wasLoading = prev.state === 'Loading' || (prev.state === 'Failed' && prev.reason === 'LoadTimedOut');
+  return wasLoading && o !== undefined && o.loadState === 'NotLoad' && !o.loadError;
+}
+
 async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Promise<Map<string, ObservedDatabase>> {
   // Per observation key, a copy of its collections made at the first reason found and amended after.
   const amended = new Map<string, Map<string, ObservedCollection>>();
   for (const input of ins.inputs) {
     const db = observed.get(input.observationKey);
     const g = ins.groups.get(input.observationKey);
-    if (!db?.ok || !g) continue;
-    for (const prev of input.policy.status?.collections ?? []) {
-      const wasLoading = prev.state === 'Loading' || (prev.state === 'Failed' && prev.reason === 'LoadTimedOut');
-      const o = (amended.get(input.observationKey) ?? db.collections).get(prev.name);
-      if (!wasLoading || !o || o.loadState !== 'NotLoad' || o.loadError) continue;
-      const loadError = await whyGivenUp(g.port, g.database, prev.name);
-      if (!loadError) continue;
-      let collections = amended.get(input.observationKey);
-      if (!collections) amended.set(input.observationKey, (collections = new Map(db.collections)));
-      collections.set(prev.name, { ...o, loadError });
-    }
+    if (db?.ok && g) await probePolicy(input, g, db.collections, amended);
   }
   const out = new Map(observed);
   for (const [key, collections] of amended) out.set(key, { ok: true, collections });
   return out;
+}
+
+async function probePolicy(input: PolicyInput, g: ObservationGroup, observed: ReadonlyMap<string, ObservedCollection>, amended: Map<string, Map<string, ObservedCollection>>): Promise<void> {
+  for (const prev of input.policy.status?.collections ?? []) {
+    const o = (amended.get(input.observationKey) ?? observed).get(prev.name);
+    if (!lostLoad(prev, o)) continue;
+    const loadError = await whyGivenUp(g.port, g.database, prev.name);
+    if (!loadError) continue;
+    const collections = amended.get(input.observationKey) ?? new Map(observed);
+    amended.set(input.observationKey, collections);
+    collections.set(prev.name, { ...o, loadError });
+  }
 }
 
 async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {

@@ -22,6 +22,7 @@ import { secretResolver, type Inputs, type PolicyKey } from './inputs.ts';
 import { jsonEqual } from './json-equal.ts';
 import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
+import type { MilvusPort } from '../milvus/port.ts';
 import { instanceOf, observeAndPlan } from './pass.ts';
 import type { Outcome } from './queue.ts';
 import { PassMemory } from './pass-memory.ts';
@@ -101,13 +102,8 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
     }
     const alog = log.child({ policy: a.policy, database: a.database, collection: a.collection });
     try {
-      if (a.kind === 'load') {
-        const accepted = await g.port.load({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}), ...a.options, refresh: a.refresh, ...(a.priority ? { priority: a.priority } : {}) });
-        if (accepted.priorityIgnoredBy) note(acted, a, `load priority ${a.priority ?? ''} not sent: Milvus ${accepted.priorityIgnoredBy} has none (it needs 2.6 or newer)`);
-      } else await g.port.release({ database: a.database, collection: a.collection, ...(a.partitions ? { partitions: a.partitions } : {}) });
+      await callMilvus(g.port, a, acted);
       deps.cache.forget(a.database, a.collection);
-      if (a.kind === 'load') sent(acted, a);
-      else acted.releasesDone++;
       alog.info(`${a.kind} ${a.reason === 'Declared' ? 'requested' : `(${a.reason})`}`, { action: a.kind, reason: a.reason, ...(a.partitions ? { partitions: a.partitions } : {}) });
     } catch (e: unknown) {
       // A release of something already gone is a success.
@@ -119,6 +115,19 @@ async function actOnMilvus(deps: ReconcilerDeps, log: Logger, ins: Inputs, actio
     }
   });
   return acted;
+}
+
+/** One load or release, and what Milvus accepted, recorded in `acted`. */
+async function callMilvus(port: MilvusPort, a: MilvusAction, acted: Acted): Promise<void> {
+  const partitions = a.partitions ? { partitions: a.partitions } : {};
+  if (a.kind === 'release') {
+    await port.release({ database: a.database, collection: a.collection, ...partitions });
+    acted.releasesDone++;
+    return;
+  }
+  const accepted = await port.load({ database: a.database, collection: a.collection, ...partitions, ...a.options, refresh: a.refresh, ...(a.priority ? { priority: a.priority } : {}) });
+  if (accepted.priorityIgnoredBy) note(acted, a, `load priority ${a.priority ?? ''} not sent: Milvus ${accepted.priorityIgnoredBy} has none (it needs 2.6 or newer)`);
+  sent(acted, a);
 }
 
 function note(acted: Acted, a: MilvusAction, text: string): void {

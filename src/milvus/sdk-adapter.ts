@@ -161,7 +161,7 @@ export function createSdkPort(settings: ConnectionSettings): MilvusPort {
         // Milvus 2.6 reads common.LoadPriorityKey from load_params; the SDK's
         // types lack the field but its bundled proto has it (docs/adr/0010).
         // Older servers are not sent it: what they do with an unknown parameter is theirs to decide.
-        ...(withPriority ? { load_params: { load_priority: req.priority!.toLowerCase() } } : {}),
+        ...(withPriority ? { load_params: { load_priority: req.priority.toLowerCase() } } : {}),
       };
       const accepted: LoadAccepted = req.priority && !withPriority ? { priorityIgnoredBy: version ?? 'unknown version' } : {};
       if (req.partitions && req.partitions.length > 0) {

@@ -292,19 +292,22 @@ const noted = (e: CollectionEntry, note: string | undefined): CollectionEntry =>
  * the pass is Loaded at once, so its first status is already the final one
  * (one status write and one Event instead of two each).
  */
+const changesNothing = (o: ActionOutcome): boolean => o.failures.size === 0 && !o.refreshFailed && (o.completed?.size ?? 0) === 0 && (o.notes?.size ?? 0) === 0;
+
 export function withActionOutcomes(draft: PolicyDraft, outcome: ActionOutcome, now: number): PolicyDraft {
+  if (changesNothing(outcome)) return draft;
   const { failures, refreshFailed } = outcome;
   const completed = outcome.completed ?? new Set<string>();
   const notes = outcome.notes ?? new Map<string, string>();
-  if (failures.size === 0 && !refreshFailed && completed.size === 0 && notes.size === 0) return draft;
   const loadedInPass: string[] = [];
-  const entries = draft.entries?.map((e) => {
+  const outcomeOf = (e: CollectionEntry): CollectionEntry => {
     const f = failures.get(e.name);
     if (f) return failedEntry(e, recordFailure(e.retry, f, now, `${draft.ref}/${e.name}`));
     if (e.state !== 'Loading' || !completed.has(e.name)) return noted(e, notes.get(e.name));
     loadedInPass.push(e.name);
     return noted(loadedNow(e), notes.get(e.name));
-  });
+  };
+  const entries = draft.entries?.map(outcomeOf);
   const refreshedValue = refreshFailed ? draft.policy.status?.refreshedValue : draft.refreshedValue;
   const { refreshedValue: _dropped, ...rest } = draft;
   return { ...rest, ...(entries ? { entries } : {}), ...(refreshedValue ? { refreshedValue } : {}), ...(loadedInPass.length > 0 ? { loadedInPass } : {}) };
