@@ -1,12 +1,14 @@
 // The measurements. Each takes a BenchSession and returns plain figures;
 // run.ts decides which to run and writes them down.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnManaged } from '../test/env/process.ts';
 import { startSimulator } from '../test/simulator/index.ts';
-import { sumValues, writesBetween } from './apiserver-metrics.ts';
+import { sumValues, writesBetween, type RequestCounts } from './apiserver-metrics.ts';
 import { latencyPlan, milvusMismatches, seedSimulator, type PolicyPlan } from './layout.ts';
+import type { MemorySeries } from './memory-series.ts';
+import { currentRss } from './operator-process.ts';
 import type { NaiveConfig, NaivePass } from './naive-poller.ts';
 import { REPO_ROOT, type BenchSession, type CallRecord } from './session.ts';
 
@@ -71,13 +73,15 @@ export interface ColdResult {
   peakRssMiB: number;
   statusesCorrect: number;
   milvusMismatches: number;
+  /** The operator's memory from its spawn to the last status correct. */
+  memory: MemorySeries;
 }
 
 export async function coldStart(s: BenchSession, timeoutMs: number): Promise<ColdResult> {
   s.sim.resetCounters();
   s.clearCalls();
   const before = await s.apiserverRequests();
-  s.startOperator();
+  await s.startOperator();
   const t0 = s.operatorStartedAt;
   await waitFor(s, s.tracker.whenCorrect(), timeoutMs, `cold start of ${s.layout.policies.length} policies`);
   const doneAt = Math.max(...s.layout.policies.map((p) => s.tracker.correctAt.get(p.name) ?? Date.now()));
@@ -105,6 +109,7 @@ export async function coldStart(s: BenchSession, timeoutMs: number): Promise<Col
     peakRssMiB: round(peak / MiB, 1),
     statusesCorrect: s.tracker.correctCount,
     milvusMismatches: milvusMismatches(s.sim.state, lp).length,
+    memory: await s.memory(t0, doneAt),
   };
 }
 
@@ -147,14 +152,15 @@ export interface SteadyResult {
   passMilvusMsP50: number;
   peakRssMiB: number;
   rssNowMiB: number;
+  /** Credentials Secrets the policies share (0: none). */
+  distinctSecrets: number;
+  /** apiserver GETs of Secrets (its own apiserver_request_total) over the window's passes. */
+  secretGets: number;
+  secretGetsPerPass: number;
+  memory: MemorySeries;
 }
 
 const isPassStart = (db: string) => (c: CallRecord): boolean => c.method === 'ShowCollections' && c.database === db && c.type !== 'InMemory';
-
-async function currentRss(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-}
 
 export async function steadyState(s: BenchSession, resyncs: number): Promise<SteadyResult> {
   const R = s.opts.resyncSeconds * 1000;
@@ -167,16 +173,22 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
   // Window: from the first pass that starts now to the first pass starting at least (resyncs - 0.5) periods later.
   const deadline = Date.now() + (resyncs + 3) * R * 2 + 60_000;
   let end: CallRecord | undefined;
+  // Secret GETs are counted between two pass starts: a pass reads its Secrets before it lists Milvus, so the
+  // snapshot taken on seeing the first pass start holds that pass's GETs, and the one on seeing the end's holds
+  // exactly `passes` passes' worth (the next pass cannot start within the few ms a snapshot takes).
+  let secretsBefore: RequestCounts | undefined;
   for (;;) {
     s.assertOperatorRunning();
     const st = starts();
     const first = st[0];
+    if (first && !secretsBefore) secretsBefore = await s.apiserverRequests();
     if (first) end = st.find((c) => c.at >= first.at + (resyncs - 0.5) * R);
     if (end) break;
     if (Date.now() > deadline) throw new Error(`steady state: fewer than ${resyncs} resyncs seen in ${(resyncs + 3) * 2} periods; operator output:\n${s.operator?.tail(20) ?? ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const after = await s.apiserverRequests();
+  const secretGets = (after['GET secrets'] ?? 0) - ((secretsBefore ?? before)['GET secrets'] ?? 0);
   const rewrites = s.tracker.syncTimeOnlyChanges - rewritesBefore;
   const st = starts();
   const first = st[0] as CallRecord;
@@ -216,6 +228,10 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
     passMilvusMsP50: spans[Math.floor(spans.length / 2)] ?? 0,
     peakRssMiB: round((await s.operatorPeakRss()) / MiB, 1),
     rssNowMiB: round((await currentRss(pid)) / MiB, 1),
+    distinctSecrets: s.layout.secrets.length,
+    secretGets,
+    secretGetsPerPass: round(secretGets / Math.max(1, passes), 1),
+    memory: await s.memory(first.at, endAt),
   };
 }
 
@@ -230,6 +246,7 @@ export interface LatencyResult {
   /** Median time of the create request itself (part of every sample). */
   createP50Ms: number;
   samplesMs: number[];
+  memory: MemorySeries;
 }
 
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -240,7 +257,8 @@ export async function latency(s: BenchSession, applies: number, budgetMs = 180_0
   await quiet(s, 1000, 10 * 60_000);
   const samples: number[] = [];
   const creates: number[] = [];
-  const stopAt = Date.now() + budgetMs;
+  const startedAt = Date.now();
+  const stopAt = startedAt + budgetMs;
   for (let k = 0; k < applies && Date.now() < stopAt; k++) {
     const target = s.layout.latency[k] as { name: string; database: string };
     const plan: PolicyPlan = latencyPlan(k, target);
@@ -266,10 +284,11 @@ export async function latency(s: BenchSession, applies: number, budgetMs = 180_0
     meanMs: round(samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length), 1),
     createP50Ms: quantile(sortedCreates, 0.5),
     samplesMs: samples,
+    memory: await s.memory(startedAt),
   };
 }
 
-export interface BaselineResult {
+export interface NaiveResult {
   policies: number;
   collections: number;
   databases: number;
@@ -327,7 +346,7 @@ function naiveConfig(address: string, plans: readonly PolicyPlan[], resyncSecond
  * converged and stopped (steady state), then on a fresh simulator seeded the
  * same way (cold start).
  */
-export async function baseline(s: BenchSession, passes: number, operator: { steady: SteadyResult; cold: ColdResult }): Promise<BaselineResult> {
+export async function naiveComparison(s: BenchSession, passes: number, operator: { steady: SteadyResult; cold: ColdResult }): Promise<NaiveResult> {
   await s.stopOperator();
   const cfg = naiveConfig(s.sim.address, s.layout.policies, s.opts.resyncSeconds);
   s.sim.resetCounters();
