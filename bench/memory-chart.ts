@@ -52,10 +52,12 @@ function panel(p: MemoryPanel, offsetX: number): string {
     const pts = rows.map((r) => `${X(r[0] ?? 0).toFixed(1)},${Y(r[l.column] ?? 0).toFixed(1)}`).join(' ');
     out.push(`<polyline fill="none" stroke="${l.color}" stroke-width="1.5" points="${pts}"><title>${esc(l.label)}</title></polyline>`);
   }
-  LINES.forEach((l, i) => {
-    const lx = offsetX + M.left + i * 80;
+  // Legend: each entry as wide as its label (about 6 px a character at 11 px).
+  let lx = offsetX + 12;
+  for (const l of LINES) {
     out.push(`<rect x="${lx}" y="${H - 14}" width="10" height="3" fill="${l.color}"/>`, `<text x="${lx + 14}" y="${H - 10}">${esc(l.label)}</text>`);
-  });
+    lx += 14 + l.label.length * 6 + 12;
+  }
   return out.join('\n');
 }
 

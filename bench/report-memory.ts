@@ -88,7 +88,7 @@ export function memoryPanels(r: BenchResults): MemoryPanel[] {
 export function memorySvg(r: BenchResults): string | undefined {
   const panels = memoryPanels(r);
   if (panels.length === 0) return undefined;
-  return memoryChartSvg(panels, 'milvus-load-operator memory over each scenario: process.memoryUsage() every 200 ms inside the operator (npm run bench)');
+  return memoryChartSvg(panels, 'operator memory per scenario: process.memoryUsage() every 200 ms (npm run bench)');
 }
 
 const seriesLine = (what: string, m: MemorySeries | undefined): string | undefined =>

@@ -199,7 +199,7 @@ ${growthTable(r)}
 
 ## Memory
 
-![memory over time](performance-memory.svg)
+${memSvg ? '![memory over time](performance-memory.svg)' : '_No memory series in these results: they predate the memory probe._'}
 
 ${baselineTable(r)}
 

@@ -162,6 +162,22 @@ export interface SteadyResult {
 
 const isPassStart = (db: string) => (c: CallRecord): boolean => c.method === 'ShowCollections' && c.database === db && c.type !== 'InMemory';
 
+/**
+ * The calls that start a pass: a pass lists each database once per credentials group (one Milvus client each).
+ * With one group every listing of `db` starts a pass. With several, a pass's listings come close together and
+ * passes a resync apart: a listing starts a pass when none came in the quarter period before it; one within a
+ * quarter period of the `clearCalls` may belong to a pass already under way, so counting starts after it.
+ */
+function passStarts(s: BenchSession, db: string, periodMs: number): () => CallRecord[] {
+  const groups = new Set(s.layout.policies.filter((p) => p.database === db).map((p) => p.secret ?? '')).size;
+  const clearedAt = Date.now();
+  return () => {
+    const listings = s.calls.filter(isPassStart(db));
+    if (groups <= 1) return listings;
+    return listings.filter((c, i) => c.at - (listings[i - 1]?.at ?? clearedAt) > periodMs / 4);
+  };
+}
+
 export async function steadyState(s: BenchSession, resyncs: number): Promise<SteadyResult> {
   const R = s.opts.resyncSeconds * 1000;
   await quiet(s, R + 1000, 10 * 60_000);
@@ -169,7 +185,7 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
   s.clearCalls();
   const rewritesBefore = s.tracker.syncTimeOnlyChanges;
   const before = await s.apiserverRequests();
-  const starts = (): CallRecord[] => s.calls.filter(isPassStart(db0));
+  const starts = passStarts(s, db0, R);
   // Window: from the first pass that starts now to the first pass starting at least (resyncs - 0.5) periods later.
   const deadline = Date.now() + (resyncs + 3) * R * 2 + 60_000;
   let end: CallRecord | undefined;
@@ -194,15 +210,15 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
   const first = st[0] as CallRecord;
   const endAt = end.at;
   const inWindow = s.calls.filter((c) => c.at >= first.at && c.at < endAt);
-  const passStarts = st.filter((c) => c.at < endAt);
-  const passes = passStarts.length;
+  const starting = st.filter((c) => c.at < endAt);
+  const passes = starting.length;
   const periods = (endAt - first.at) / R;
   const rpcs = sortedRecord(countBy(inWindow));
   const total = inWindow.length;
   const sc = rpcs.ShowCollections ?? 0;
   const dbs = s.layout.databases.length;
-  const spans = passStarts.map((p, i) => {
-    const next = passStarts[i + 1]?.at ?? endAt;
+  const spans = starting.map((p, i) => {
+    const next = starting[i + 1]?.at ?? endAt;
     const calls = inWindow.filter((c) => c.at >= p.at && c.at < next);
     return (calls[calls.length - 1]?.at ?? p.at) - p.at;
   });
