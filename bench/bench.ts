@@ -3,31 +3,41 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { memoryBaseline, type BaselineResult, type BaselineSizes } from './baseline.ts';
+import { buildOperator, ENTRY_POINT } from './build.ts';
 import { globWorstCase, type GlobBenchResult } from './glob.ts';
 import { describeMachine, type Machine } from './machine.ts';
-import { baseline, coldStart, latency, steadyState, type BaselineResult, type ColdResult, type LatencyResult, type SteadyResult } from './scenarios.ts';
+import { coldStart, latency, naiveComparison, steadyState, type ColdResult, type LatencyResult, type NaiveResult, type SteadyResult } from './scenarios.ts';
 import { BenchSession } from './session.ts';
 
-export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'baseline', 'growth', 'glob'] as const;
+export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth', 'glob'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchSizes {
-  /** Policies of the cold-start session (the one steady state, latency and baseline run on). */
+  /** Policies of the cold-start session (the one steady state, latency and the naive comparison run on). */
   readonly policies: number;
   /** Collections per database. */
   readonly perDatabase: number;
   readonly resyncSeconds: number;
   readonly resyncs: number;
   readonly applies: number;
+  /** Passes of the naive poller. */
   readonly baselinePasses: number;
+  /** The memory floor scenario. */
+  readonly baseline: BaselineSizes;
+  /** The Secret GET scenario: policies, and credentials Secrets they share. */
+  readonly secretPolicies: number;
+  readonly secrets: number;
   /** Growth sizes (policies); the one equal to `policies` reuses the cold-start figures. */
   readonly growth: readonly number[];
   /** Cold start timeout per 1,000 policies. */
   readonly timeoutMsPer1000: number;
 }
 
-export const FULL: BenchSizes = { policies: 1000, perDatabase: 1000, resyncSeconds: 5, resyncs: 10, applies: 200, baselinePasses: 10, growth: [1000, 5000, 10_000, 20_000], timeoutMsPer1000: 600_000 };
-export const QUICK: BenchSizes = { policies: 200, perDatabase: 500, resyncSeconds: 2, resyncs: 5, applies: 30, baselinePasses: 3, growth: [100, 200, 400], timeoutMsPer1000: 300_000 };
+const BASELINE: BaselineSizes = { policies: [0, 10, 100], instances: [1, 10, 50], policiesAcrossInstances: 10, resyncs: 10, resyncSeconds: 1 };
+export const FULL: BenchSizes = { policies: 1000, perDatabase: 1000, resyncSeconds: 5, resyncs: 10, applies: 200, baselinePasses: 10, baseline: BASELINE, secretPolicies: 1000, secrets: 10, growth: [1000, 5000, 10_000, 20_000], timeoutMsPer1000: 600_000 };
+// The memory floor is small already: the quick run measures it at full size.
+export const QUICK: BenchSizes = { policies: 200, perDatabase: 500, resyncSeconds: 2, resyncs: 5, applies: 30, baselinePasses: 3, baseline: BASELINE, secretPolicies: 200, secrets: 10, growth: [100, 200, 400], timeoutMsPer1000: 300_000 };
 
 export interface ScenarioFile<T> {
   scenario: ScenarioName;
@@ -36,6 +46,8 @@ export interface ScenarioFile<T> {
   machine: Machine;
   command: string;
   sizes: BenchSizes;
+  /** How the operator ran (absent in files from before the bench ran the compiled entry point: `node src/main.ts run`). */
+  entryPoint?: string;
   operatorRoot?: string;
   result: T;
 }
@@ -49,7 +61,9 @@ export interface BenchResults {
   'cold-start'?: ColdResult;
   'steady-state'?: SteadyResult;
   latency?: LatencyResult;
+  naive?: NaiveResult;
   baseline?: BaselineResult;
+  secrets?: { cold: ColdResult; steady: SteadyResult };
   growth?: { points: GrowthPoint[]; skipped: { policies: number; reason: string }[] };
   glob?: GlobBenchResult;
 }
@@ -94,14 +108,20 @@ async function save<T>(o: RunOptions, scenario: ScenarioName, startedAt: Date, r
     machine: describeMachine(),
     command: o.command,
     sizes: o.sizes,
+    entryPoint: ENTRY_POINT,
     ...(o.operatorRoot ? { operatorRoot: o.operatorRoot } : {}),
     result,
   };
   await mkdir(o.outDir, { recursive: true });
-  await writeFile(join(o.outDir, `${scenario}.json`), `${JSON.stringify(file, null, 2)}\n`);
+  await writeFile(join(o.outDir, `${scenario}.json`), `${compactJson(file)}\n`);
 }
 
-async function session(o: RunOptions, policies: number, latencyCollections: number): Promise<BenchSession> {
+/** Indented JSON, but arrays of plain numbers (memory samples, latencies) on one line each. */
+export function compactJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[\s+(-?[\d.e+-]+(?:,\s+-?[\d.e+-]+)*)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s+/).join(', ')}]`);
+}
+
+async function session(o: RunOptions, main: string, policies: number, latencyCollections: number, credentialSecrets = 0): Promise<BenchSession> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   log(`bench: ${policies} policies, ${policies * 10} collections: starting kube-apiserver and the simulator`);
   return BenchSession.start({
@@ -109,14 +129,111 @@ async function session(o: RunOptions, policies: number, latencyCollections: numb
     perDatabase: o.sizes.perDatabase,
     latencyCollections,
     resyncSeconds: o.sizes.resyncSeconds,
-    ...(o.operatorRoot ? { operatorRoot: o.operatorRoot } : {}),
+    credentialSecrets,
+    operatorMain: main,
     log,
   });
 }
 
+const logOf = (o: RunOptions): ((line: string) => void) => o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+const timeoutFor = (z: BenchSizes, n: number): number => Math.max(60_000, (z.timeoutMsPer1000 * n) / 1000);
+
+/** Cold start, then steady state, latency and the naive poller on the same session, as asked. */
+async function runMain(o: RunOptions, main: string, want: ReadonlySet<ScenarioName>, out: BenchResults): Promise<void> {
+  const z = o.sizes;
+  const log = logOf(o);
+  const started = new Date();
+  const s = await session(o, main, z.policies, want.has('latency') ? z.applies : 0);
+  try {
+    const cold = await coldStart(s, timeoutFor(z, z.policies));
+    out['cold-start'] = cold;
+    log(`  cold start: ${cold.operatorSeconds} s operator time, ${cold.rpcTotal} RPCs, ${cold.statusWrites} status writes, peak RSS ${cold.peakRssMiB} MiB`);
+    if (want.has('cold-start')) await save(o, 'cold-start', started, cold);
+    let steady: SteadyResult | undefined;
+    if (want.has('steady-state') || want.has('naive')) {
+      const t = new Date();
+      steady = await steadyState(s, z.resyncs);
+      out['steady-state'] = steady;
+      log(`  steady state: ${steady.passes} passes in ${steady.resyncPeriods} resyncs, ${steady.rpcsPerResync} RPCs/resync, ${steady.showCollectionsPerDatabasePerResync} ShowCollections/db/resync, ${steady.statusWrites} status writes`);
+      if (want.has('steady-state')) await save(o, 'steady-state', t, steady);
+    }
+    if (want.has('latency')) {
+      const t = new Date();
+      const lat = await latency(s, z.applies);
+      out.latency = lat;
+      log(`  latency apply -> first LoadCollection: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms over ${lat.applies} applies`);
+      await save(o, 'latency', t, lat);
+    }
+    if (want.has('naive') && steady) {
+      const t = new Date();
+      const b = await naiveComparison(s, z.baselinePasses, { steady, cold });
+      out.naive = b;
+      log(`  naive poller: ${b.naiveRpcsPerPass} RPCs/pass vs operator ${b.operatorRpcsPerPass} (ratio ${b.rpcRatio})`);
+      await save(o, 'naive', t, b);
+    }
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Policies sharing a few credentials Secrets: apiserver GETs of Secrets per pass once converged. */
+async function runSecrets(o: RunOptions, main: string, out: BenchResults): Promise<void> {
+  const z = o.sizes;
+  const started = new Date();
+  const s = await session(o, main, z.secretPolicies, 0, z.secrets);
+  try {
+    const cold = await coldStart(s, timeoutFor(z, z.secretPolicies));
+    const steady = await steadyState(s, z.resyncs);
+    out.secrets = { cold, steady };
+    logOf(o)(`  secrets: ${steady.secretGets} GETs of ${steady.distinctSecrets} Secrets in ${steady.passes} passes (${steady.secretGetsPerPass} per pass) with ${steady.policies} policies`);
+    await save(o, 'secrets', started, out.secrets);
+  } finally {
+    await s.stop();
+  }
+}
+
+async function runGrowth(o: RunOptions, main: string, out: BenchResults): Promise<void> {
+  const z = o.sizes;
+  const log = logOf(o);
+  const started = new Date();
+  const points: GrowthPoint[] = [];
+  const order = [...z.growth].sort((a, b) => a - b);
+  // Read before this run overwrites the file with its first point.
+  const earlier = o.resumeGrowth ? await earlierGrowthPoints(o) : [];
+  const skipped: { policies: number; reason: string }[] = [];
+  for (const n of order) {
+    const reuse = (n === z.policies ? (out['cold-start'] ?? (await earlierColdStart(o, n))) : undefined) ?? earlier.find((p) => p.policies === n);
+    if (reuse) {
+      points.push(reuse);
+      await save(o, 'growth', started, { points, skipped });
+      continue;
+    }
+    const last = points[points.length - 1];
+    if (o.growthBudgetSeconds !== undefined && last && last.operatorSeconds > o.growthBudgetSeconds) {
+      skipped.push({ policies: n, reason: `${last.policies} policies already took ${last.operatorSeconds} s (budget ${o.growthBudgetSeconds} s)` });
+      continue;
+    }
+    const s = await session(o, main, n, 0);
+    try {
+      const p = await coldStart(s, o.growthTimeoutSeconds !== undefined ? o.growthTimeoutSeconds * 1000 : timeoutFor(z, n));
+      points.push(p);
+      log(`  growth ${n}: ${p.operatorSeconds} s, peak RSS ${p.peakRssMiB} MiB, ${p.rpcTotal} RPCs`);
+    } catch (e: unknown) {
+      skipped.push({ policies: n, reason: (e as Error).message.split('\n')[0] ?? 'failed' });
+      log(`  growth ${n}: failed: ${(e as Error).message}`);
+    } finally {
+      await s.stop();
+    }
+    // After every size: a run cut short still leaves what it measured.
+    await save(o, 'growth', started, { points, skipped });
+  }
+  out.growth = { points, skipped };
+  await save(o, 'growth', started, out.growth);
+}
+
 export async function runBench(o: RunOptions): Promise<BenchResults> {
   const want = new Set<ScenarioName>(o.scenarios ?? SCENARIOS);
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = logOf(o);
   const z = o.sizes;
   const out: BenchResults = {};
   if (want.has('glob')) {
@@ -126,79 +243,18 @@ export async function runBench(o: RunOptions): Promise<BenchResults> {
     for (const c of out.glob.cases) log(`  glob ${c.label}: matcher ${c.matcherMicros} µs (median of ${c.runs}); old RegExp ${c.regexMs === undefined ? `not finished after ${c.regexDeadlineSeconds} s` : `${c.regexMs} ms`}`);
     await save(o, 'glob', started, out.glob);
   }
-  const timeout = (n: number): number => Math.max(60_000, (z.timeoutMsPer1000 * n) / 1000);
+  if ([...want].every((w) => w === 'glob')) return out;
+  const main = buildOperator(o.operatorRoot, log);
   // Growth alone reuses an earlier cold start at the main size (outDir/cold-start.json) when there is one.
   const reusable = want.has('growth') && z.growth.includes(z.policies) && (await earlierColdStart(o, z.policies)) !== undefined;
-  const needsMain = want.has('cold-start') || want.has('steady-state') || want.has('latency') || want.has('baseline') || (want.has('growth') && z.growth.includes(z.policies) && !reusable);
-  if (needsMain) {
+  const needsMain = want.has('cold-start') || want.has('steady-state') || want.has('latency') || want.has('naive') || (want.has('growth') && z.growth.includes(z.policies) && !reusable);
+  if (needsMain) await runMain(o, main, want, out);
+  if (want.has('baseline')) {
     const started = new Date();
-    const s = await session(o, z.policies, want.has('latency') ? z.applies : 0);
-    try {
-      const cold = await coldStart(s, timeout(z.policies));
-      out['cold-start'] = cold;
-      log(`  cold start: ${cold.operatorSeconds} s operator time, ${cold.rpcTotal} RPCs, ${cold.statusWrites} status writes, peak RSS ${cold.peakRssMiB} MiB`);
-      if (want.has('cold-start')) await save(o, 'cold-start', started, cold);
-      let steady: SteadyResult | undefined;
-      if (want.has('steady-state') || want.has('baseline')) {
-        const t = new Date();
-        steady = await steadyState(s, z.resyncs);
-        out['steady-state'] = steady;
-        log(`  steady state: ${steady.passes} passes in ${steady.resyncPeriods} resyncs, ${steady.rpcsPerResync} RPCs/resync, ${steady.showCollectionsPerDatabasePerResync} ShowCollections/db/resync, ${steady.statusWrites} status writes`);
-        if (want.has('steady-state')) await save(o, 'steady-state', t, steady);
-      }
-      if (want.has('latency')) {
-        const t = new Date();
-        const lat = await latency(s, z.applies);
-        out.latency = lat;
-        log(`  latency apply -> first LoadCollection: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms over ${lat.applies} applies`);
-        await save(o, 'latency', t, lat);
-      }
-      if (want.has('baseline') && steady) {
-        const t = new Date();
-        const b = await baseline(s, z.baselinePasses, { steady, cold });
-        out.baseline = b;
-        log(`  baseline: naive ${b.naiveRpcsPerPass} RPCs/pass vs operator ${b.operatorRpcsPerPass} (ratio ${b.rpcRatio})`);
-        await save(o, 'baseline', t, b);
-      }
-    } finally {
-      await s.stop();
-    }
+    out.baseline = await memoryBaseline(main, z.baseline, log);
+    await save(o, 'baseline', started, out.baseline);
   }
-  if (want.has('growth')) {
-    const started = new Date();
-    const points: GrowthPoint[] = [];
-    const order = [...z.growth].sort((a, b) => a - b);
-    // Read before this run overwrites the file with its first point.
-    const earlier = o.resumeGrowth ? await earlierGrowthPoints(o) : [];
-    const skipped: { policies: number; reason: string }[] = [];
-    for (const n of order) {
-      const reuse = (n === z.policies ? (out['cold-start'] ?? (await earlierColdStart(o, n))) : undefined) ?? earlier.find((p) => p.policies === n);
-      if (reuse) {
-        points.push(reuse);
-        await save(o, 'growth', started, { points, skipped });
-        continue;
-      }
-      const last = points[points.length - 1];
-      if (o.growthBudgetSeconds !== undefined && last && last.operatorSeconds > o.growthBudgetSeconds) {
-        skipped.push({ policies: n, reason: `${last.policies} policies already took ${last.operatorSeconds} s (budget ${o.growthBudgetSeconds} s)` });
-        continue;
-      }
-      const s = await session(o, n, 0);
-      try {
-        const p = await coldStart(s, o.growthTimeoutSeconds !== undefined ? o.growthTimeoutSeconds * 1000 : timeout(n));
-        points.push(p);
-        log(`  growth ${n}: ${p.operatorSeconds} s, peak RSS ${p.peakRssMiB} MiB, ${p.rpcTotal} RPCs`);
-      } catch (e: unknown) {
-        skipped.push({ policies: n, reason: (e as Error).message.split('\n')[0] ?? 'failed' });
-        log(`  growth ${n}: failed: ${(e as Error).message}`);
-      } finally {
-        await s.stop();
-      }
-      // After every size: a run cut short still leaves what it measured.
-      await save(o, 'growth', started, { points, skipped });
-    }
-    out.growth = { points, skipped };
-    await save(o, 'growth', started, out.growth);
-  }
+  if (want.has('secrets')) await runSecrets(o, main, out);
+  if (want.has('growth')) await runGrowth(o, main, out);
   return out;
 }

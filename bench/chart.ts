@@ -13,16 +13,16 @@ const W = 300;
 const H = 220;
 const M = { left: 52, right: 14, top: 30, bottom: 40 };
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** 1, 2 or 5 times a power of ten, so that about `n` ticks cover `max`. */
-function niceStep(max: number, n: number): number {
+export function niceStep(max: number, n: number): number {
   const raw = max / n;
   const p = 10 ** Math.floor(Math.log10(raw || 1));
   return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
 }
 
-const fmt = (v: number): string => (v >= 1000 ? `${v / 1000}k` : Number.isInteger(v) ? String(v) : v.toFixed(1));
+export const fmt = (v: number): string => (v >= 1000 ? `${v / 1000}k` : Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 function panel(p: Panel, offsetX: number, xMax: number): string {
   const iw = W - M.left - M.right;

@@ -15,6 +15,8 @@ export interface LayoutOptions {
   readonly perDatabase?: number;
   /** Extra never-selected collections per database for the latency scenario (`lat_0`, `lat_1`, ...). */
   readonly latencyCollections?: number;
+  /** Credentials Secrets the policies share, round robin (none by default). */
+  readonly credentialSecrets?: number;
 }
 
 export interface PolicyPlan {
@@ -26,6 +28,8 @@ export interface PolicyPlan {
   readonly selector: { names: string[] } | { patterns: string[] };
   /** Collections already loaded before the operator starts. */
   readonly preloaded: readonly string[];
+  /** Its spec.milvus.credentialsSecret, if any. */
+  readonly secret?: string;
 }
 
 export interface Layout {
@@ -35,6 +39,8 @@ export interface Layout {
   readonly perDatabase: number;
   /** Latency-scenario collections: name and database, none selected by `policies`. */
   readonly latency: readonly { name: string; database: string }[];
+  /** Names of the credentials Secrets the policies use. */
+  readonly secrets: readonly string[];
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
@@ -43,6 +49,7 @@ export function makeLayout(o: LayoutOptions): Layout {
   const perDatabase = Math.min(o.perDatabase ?? 1000, o.policies * COLLECTIONS_PER_POLICY);
   const groupsPerDb = Math.max(1, Math.floor(perDatabase / COLLECTIONS_PER_POLICY));
   const policies: PolicyPlan[] = [];
+  const secrets = Array.from({ length: o.credentialSecrets ?? 0 }, (_, k) => `milvus-credentials-${pad(k, 3)}`);
   const databases: string[] = [];
   for (let i = 0; i < o.policies; i++) {
     const dbIndex = Math.floor(i / groupsPerDb);
@@ -60,11 +67,12 @@ export function makeLayout(o: LayoutOptions): Layout {
       collections,
       selector: i % 5 === 0 ? { patterns: [`c_${group}_*`] } : { names: collections },
       preloaded,
+      ...(secrets.length > 0 ? { secret: secrets[i % secrets.length] } : {}),
     });
   }
   const latency: { name: string; database: string }[] = [];
   for (let k = 0; k < (o.latencyCollections ?? 0); k++) latency.push({ name: `lat_${k}`, database: databases[k % databases.length] ?? 'db_000' });
-  return { policies, databases, collections: o.policies * COLLECTIONS_PER_POLICY, perDatabase, latency };
+  return { policies, databases, collections: o.policies * COLLECTIONS_PER_POLICY, perDatabase, latency, secrets };
 }
 
 /** Creates every collection of the layout in the simulator and loads the pre-loaded ones (no RPCs). */
@@ -81,7 +89,17 @@ export function policyManifest(p: PolicyPlan, uri: string): Record<string, unkno
     apiVersion: API_VERSION,
     kind: POLICY_KIND,
     metadata: { name: p.name, namespace: NAMESPACE },
-    spec: { milvus: { uri, database: p.database }, selector: p.selector, state: p.state },
+    spec: { milvus: { uri, database: p.database, ...(p.secret ? { credentialsSecret: { name: p.secret } } : {}) }, selector: p.selector, state: p.state },
+  };
+}
+
+/** A token Secret that its owner allows to be sent to the simulator at `address` (host:port; loopback, so plain http is allowed). */
+export function secretManifest(name: string, address: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: NAMESPACE, annotations: { 'milvusload.io/allowed-endpoints': address } },
+    stringData: { token: `bench-token-${name}` },
   };
 }
 

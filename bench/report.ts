@@ -1,10 +1,13 @@
-// Turns bench/results/*.json into the Markdown table (printed and written
-// into docs/performance.md) and the growth chart (docs/performance-growth.svg).
+// Turns bench/results/*.json into the Markdown tables (printed and written
+// into docs/performance.md), the growth chart (docs/performance-growth.svg)
+// and the memory time-series chart (docs/performance-memory.svg).
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SCENARIOS, type BenchResults, type ScenarioFile } from './bench.ts';
 import type { GlobCase } from './glob.ts';
+import { by, kv, met } from './report-format.ts';
+import { baselineTable, floorTargets, memoryDetails, memorySvg, secretsTarget } from './report-memory.ts';
 import { lineChartSvg } from './chart.ts';
 import type { Machine } from './machine.ts';
 
@@ -26,8 +29,9 @@ export async function loadResults(dir: string): Promise<LoadedResults> {
   return { results: results, files };
 }
 
-const met = (ok: boolean | undefined): string => (ok === undefined ? 'not measured' : ok ? '**met**' : '**missed**');
-const by = (value: number, limit: number): string => (value <= limit ? '' : ` (${(value / limit).toFixed(1)}× the target)`);
+/** DESIGN §4: ≤ 350 MiB peak during the cold start of 10,000 policies (≤ 250 MiB steady, not measured at that size). */
+const PEAK_10K_MIB = 350;
+
 
 /** The targets of DESIGN §4 that the benchmark measures, one row each. */
 export function targetsTable(r: BenchResults): string {
@@ -42,27 +46,29 @@ export function targetsTable(r: BenchResults): string {
   const s = r['steady-state'];
   rows.push([
     'steady state, nothing changed: ShowCollections',
-    '≤ 1 per database per resync',
+    '≤ 2 per database per resync',
     s
-      ? `${s.showCollectionsPerDatabasePerPass} per database per pass; ${s.showCollectionsPerDatabasePerResync} per database per resync (${s.passes} passes in ${s.resyncPeriods} resyncs${s.passes < s.resyncPeriods ? ': below 1 only because passes were slower than the resync period' : ''})`
+      ? `${s.showCollectionsPerDatabasePerPass} per database per pass; ${s.showCollectionsPerDatabasePerResync} per database per resync (${s.passes} passes in ${s.resyncPeriods} resyncs${s.passes < s.resyncPeriods ? ': lower per resync than per pass only because passes were slower than the resync period' : ''})`
       : '—',
     // The target assumes one pass per resync: judge by both, or a slow operator would look frugal.
-    met(s ? s.showCollectionsPerDatabasePerResync <= 1 && s.showCollectionsPerDatabasePerPass <= 1 : undefined),
+    met(s ? s.showCollectionsPerDatabasePerResync <= 2 && s.showCollectionsPerDatabasePerPass <= 2 : undefined),
   ]);
   rows.push(['steady state, nothing changed: status writes', '0', s ? `${s.statusWrites} (all apiserver writes: ${Object.values(s.apiserverWrites).reduce((a, b) => a + b, 0)})` : '—', met(s ? s.statusWrites === 0 : undefined)]);
   const l = r.latency;
   rows.push(['apply → first LoadCollection', 'p50 ≤ 50 ms, p99 ≤ 250 ms', l ? `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms (${l.applies} applies, ${l.policies} policies present)` : '—', met(l ? l.p50Ms <= 50 && l.p99Ms <= 250 : undefined)]);
-  const b = r.baseline;
+  rows.push(secretsTarget(r));
+  const b = r.naive;
   rows.push(['RPCs vs a naive per-collection poller, steady state', '≤ 1/100', b ? `1/${Math.round(1 / b.rpcRatio)} (${b.operatorRpcsPerPass} vs ${b.naiveRpcsPerPass} per pass)` : '—', met(b ? b.rpcRatio <= 0.01 : undefined)]);
   const g10 = r.growth?.points.find((p) => p.policies === 10_000);
   // Memory does not shrink with more policies: a smaller size already over the limit settles it.
-  const over = r.growth?.points.filter((p) => p.policies < 10_000 && p.peakRssMiB > 150).sort((a, b) => a.policies - b.policies)[0];
+  const over = r.growth?.points.filter((p) => p.policies < 10_000 && p.peakRssMiB > PEAK_10K_MIB).sort((a, b) => a.policies - b.policies)[0];
   const memory = g10
-    ? `${g10.peakRssMiB} MiB${by(g10.peakRssMiB, 150)}`
+    ? `${g10.peakRssMiB} MiB${by(g10.peakRssMiB, PEAK_10K_MIB)}`
     : over
-      ? `not measured at 10,000; already ${over.peakRssMiB} MiB at ${over.policies.toLocaleString('en')} policies${by(over.peakRssMiB, 150)}`
+      ? `not measured at 10,000; already ${over.peakRssMiB} MiB at ${over.policies.toLocaleString('en')} policies${by(over.peakRssMiB, PEAK_10K_MIB)}`
       : '—';
-  rows.push(['operator memory with 10,000 policies', 'peak RSS ≤ 150 MiB', memory, met(g10 ? g10.peakRssMiB <= 150 : over ? false : undefined)]);
+  rows.push(...floorTargets(r));
+  rows.push(['operator memory with 10,000 policies (cold start)', `peak RSS ≤ ${PEAK_10K_MIB} MiB`, memory, met(g10 ? g10.peakRssMiB <= PEAK_10K_MIB : over ? false : undefined)]);
   const longest = r.glob?.cases.filter((g) => g.globLength === 255 && g.nameLength === 255) ?? [];
   const worst = longest.sort((a, b) => b.matcherMicros - a.matcherMicros)[0];
   const oldRegex = (g: GlobCase): string => (g.regexMs === undefined ? `not finished after ${g.regexDeadlineSeconds} s` : `${g.regexMs} ms`);
@@ -93,7 +99,7 @@ export function growthSvg(r: BenchResults): string | undefined {
   return lineChartSvg(
     [
       { title: 'Cold start: operator time', unit: 's', points: pts.map((p) => ({ x: p.policies, y: p.operatorSeconds })) },
-      { title: 'Operator peak RSS', unit: 'MiB', points: pts.map((p) => ({ x: p.policies, y: p.peakRssMiB })), reference: { y: 150, label: 'target at 10k: 150 MiB' } },
+      { title: 'Operator peak RSS', unit: 'MiB', points: pts.map((p) => ({ x: p.policies, y: p.peakRssMiB })), reference: { y: PEAK_10K_MIB, label: `target at 10k: ${PEAK_10K_MIB} MiB` } },
       { title: 'Milvus RPCs to converge', unit: 'thousands', points: pts.map((p) => ({ x: p.policies, y: Math.round(p.rpcTotal / 100) / 10 })) },
       { title: 'Status PATCHes to converge', unit: 'thousands', points: pts.map((p) => ({ x: p.policies, y: Math.round(p.statusWrites / 100) / 10 })) },
     ],
@@ -101,11 +107,6 @@ export function growthSvg(r: BenchResults): string | undefined {
   );
 }
 
-function kv(r: Readonly<Record<string, number>>): string {
-  return Object.entries(r)
-    .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
-    .join(', ');
-}
 
 export function detailsSection(r: BenchResults): string {
   const out: string[] = [];
@@ -135,7 +136,7 @@ export function detailsSection(r: BenchResults): string {
 - p50 **${l.p50Ms} ms**, p90 ${l.p90Ms} ms, p99 **${l.p99Ms} ms**, max ${l.maxMs} ms, mean ${l.meanMs} ms.
 - Measured from just before the create request to the simulator receiving LoadCollection for the policy's collection; the create itself took ${l.createP50Ms} ms (median).`);
   }
-  const b = r.baseline;
+  const b = r.naive;
   if (b) {
     out.push(`### Naive per-collection poller (bench/naive-poller.ts), same ${b.policies.toLocaleString('en')} policies
 
@@ -144,6 +145,7 @@ export function detailsSection(r: BenchResults): string {
 - Cold start on a fresh simulator: naive converged Milvus in ${b.naiveColdSeconds} s with ${b.naiveColdRpcs.toLocaleString('en')} RPCs; the operator's last action came after ${b.operatorColdLastActionSeconds} s with ${b.operatorColdRpcs.toLocaleString('en')} RPCs (time ratio ${b.coldTimeRatio}, RPC ratio ${b.coldRpcRatio}; the operator also wrote every status, the poller writes none).
 - Naive poller peak RSS: ${b.naiveMaxRssMiB} MiB.`);
   }
+  out.push(...memoryDetails(r));
   return out.join('\n\n');
 }
 
@@ -159,6 +161,9 @@ export async function writeDocs(loaded: LoadedResults, docsDir: string, notesFil
   const last = files.map((f) => f.finishedAt).sort().pop();
   const svg = growthSvg(r);
   if (svg) await writeFile(join(docsDir, 'performance-growth.svg'), svg);
+  const memSvg = memorySvg(r);
+  if (memSvg) await writeFile(join(docsDir, 'performance-memory.svg'), memSvg);
+  const entry = files[0]?.entryPoint ?? 'node src/main.ts run';
   const notes = existsSync(notesFile) ? (await readFile(notesFile, 'utf8')).trim() : '';
   const md = `# Performance
 
@@ -170,7 +175,7 @@ the end comes from \`bench/notes.md\`.
 - Run: ${first ?? '?'} → ${last ?? '?'}; command: \`${files[0]?.command ?? 'npm run bench'}\`.
 - Setup: a real kube-apiserver + etcd (test/env/kube.ts), the Milvus simulator
   (test/simulator/, loads complete instantly) inside the bench process, and the
-  operator as a separate process (\`node src/main.ts run --resync ${files[0]?.sizes.resyncSeconds ?? '?'}s --log-level warn\`).
+  operator as a separate process (\`${entry} --resync ${files[0]?.sizes.resyncSeconds ?? '?'}s --log-level warn\`${files[0]?.entryPoint ? ', compiled by `npm run build` at the start of the run, as the image runs it' : ': these results predate the bench running the compiled entry point'}).
   Policies are created before the operator starts. Each policy selects 10
   collections (every fifth by a glob, the rest by names); 70% want Loaded, 30%
   Released; 3 of 10 of a Loaded policy's collections and 2 of 10 of a Released
@@ -178,8 +183,9 @@ the end comes from \`bench/notes.md\`.
   to do. Databases hold ${files[0]?.sizes.perDatabase ?? 1000} collections each.
 - Counted from the outside: Milvus RPCs by the simulator, writes by the
   kube-apiserver's own \`apiserver_request_total\`, memory from
-  \`/proc/<pid>/status\` (VmHWM) of the operator process, statuses by a
-  separate watch.
+  \`/proc/<pid>/status\` (VmRSS, VmHWM) of the operator process and, every
+  200 ms, \`process.memoryUsage()\` inside it (bench/memory-probe.ts, preloaded
+  with \`--import\` by the bench only), statuses by a separate watch.
 
 ## Targets
 
@@ -190,6 +196,12 @@ ${targetsTable(r)}
 ![cold start growth](performance-growth.svg)
 
 ${growthTable(r)}
+
+## Memory
+
+${memSvg ? '![memory over time](performance-memory.svg)' : '_No memory series in these results: they predate the memory probe._'}
+
+${baselineTable(r)}
 
 ## Details
 

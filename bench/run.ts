@@ -1,15 +1,18 @@
 // `npm run bench [-- --quick] [-- --scenario NAME] [-- --operator-root DIR] [-- --report]`
-// Runs the benchmarks of DESIGN §4 and writes bench/results/*.json and
-// docs/performance.md (+ docs/performance-growth.svg). See docs/performance.md.
+// Builds the operator (npm run build), runs the benchmarks of DESIGN §4 on
+// its compiled entry point and writes bench/results/*.json and
+// docs/performance.md (+ docs/performance-growth.svg and
+// docs/performance-memory.svg). See docs/performance.md.
 import { join } from 'node:path';
 import { FULL, QUICK, runBench, SCENARIOS, type ScenarioName } from './bench.ts';
+import { baselineTable } from './report-memory.ts';
 import { detailsSection, growthTable, loadResults, targetsTable, writeDocs } from './report.ts';
 import { REPO_ROOT } from './session.ts';
 
 const USAGE = `usage: npm run bench -- [--quick] [--scenario ${SCENARIOS.join('|')}] [--operator-root DIR] [--out DIR] [--report] [--no-docs]
   --quick           small sizes for a fast look (results in bench/results/quick/, docs untouched)
   --scenario NAME   run one scenario (repeatable)
-  --operator-root   run the operator from another checkout (its src/main.ts)
+  --operator-root   build and run the operator of another checkout (its dist/src/main.js)
   --out DIR         where the JSON results go (default bench/results)
   --report          only rewrite docs/performance.md from the results already there
   --no-docs         do not touch docs/
@@ -79,10 +82,10 @@ async function main(): Promise<void> {
   }
   const loaded = await loadResults(outDir);
   const r = loaded.results;
-  process.stdout.write(`\n## Targets\n\n${targetsTable(r)}\n\n## Growth\n\n${growthTable(r)}\n\n${detailsSection(r)}\n`);
+  process.stdout.write(`\n## Targets\n\n${targetsTable(r)}\n\n## Growth\n\n${growthTable(r)}\n\n## Memory floor\n\n${baselineTable(r)}\n\n${detailsSection(r)}\n`);
   if (a.docs && !a.quick) {
     await writeDocs(loaded, join(REPO_ROOT, 'docs'), join(REPO_ROOT, 'bench', 'notes.md'));
-    process.stdout.write('\nwrote docs/performance.md and docs/performance-growth.svg\n');
+    process.stdout.write('\nwrote docs/performance.md, docs/performance-growth.svg and docs/performance-memory.svg (when there are series)\n');
   }
 }
 

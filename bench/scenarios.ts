@@ -1,12 +1,14 @@
 // The measurements. Each takes a BenchSession and returns plain figures;
 // run.ts decides which to run and writes them down.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnManaged } from '../test/env/process.ts';
 import { startSimulator } from '../test/simulator/index.ts';
-import { sumValues, writesBetween } from './apiserver-metrics.ts';
+import { sumValues, writesBetween, type RequestCounts } from './apiserver-metrics.ts';
 import { latencyPlan, milvusMismatches, seedSimulator, type PolicyPlan } from './layout.ts';
+import type { MemorySeries } from './memory-series.ts';
+import { currentRss } from './operator-process.ts';
 import type { NaiveConfig, NaivePass } from './naive-poller.ts';
 import { REPO_ROOT, type BenchSession, type CallRecord } from './session.ts';
 
@@ -71,13 +73,15 @@ export interface ColdResult {
   peakRssMiB: number;
   statusesCorrect: number;
   milvusMismatches: number;
+  /** The operator's memory from its spawn to the last status correct. */
+  memory: MemorySeries;
 }
 
 export async function coldStart(s: BenchSession, timeoutMs: number): Promise<ColdResult> {
   s.sim.resetCounters();
   s.clearCalls();
   const before = await s.apiserverRequests();
-  s.startOperator();
+  await s.startOperator();
   const t0 = s.operatorStartedAt;
   await waitFor(s, s.tracker.whenCorrect(), timeoutMs, `cold start of ${s.layout.policies.length} policies`);
   const doneAt = Math.max(...s.layout.policies.map((p) => s.tracker.correctAt.get(p.name) ?? Date.now()));
@@ -105,6 +109,7 @@ export async function coldStart(s: BenchSession, timeoutMs: number): Promise<Col
     peakRssMiB: round(peak / MiB, 1),
     statusesCorrect: s.tracker.correctCount,
     milvusMismatches: milvusMismatches(s.sim.state, lp).length,
+    memory: await s.memory(t0, doneAt),
   };
 }
 
@@ -147,13 +152,30 @@ export interface SteadyResult {
   passMilvusMsP50: number;
   peakRssMiB: number;
   rssNowMiB: number;
+  /** Credentials Secrets the policies share (0: none). */
+  distinctSecrets: number;
+  /** apiserver GETs of Secrets (its own apiserver_request_total) over the window's passes. */
+  secretGets: number;
+  secretGetsPerPass: number;
+  memory: MemorySeries;
 }
 
 const isPassStart = (db: string) => (c: CallRecord): boolean => c.method === 'ShowCollections' && c.database === db && c.type !== 'InMemory';
 
-async function currentRss(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+/**
+ * The calls that start a pass: a pass lists each database once per credentials group (one Milvus client each).
+ * With one group every listing of `db` starts a pass. With several, a pass's listings come close together and
+ * passes a resync apart: a listing starts a pass when none came in the quarter period before it; one within a
+ * quarter period of the `clearCalls` may belong to a pass already under way, so counting starts after it.
+ */
+function passStarts(s: BenchSession, db: string, periodMs: number): () => CallRecord[] {
+  const groups = new Set(s.layout.policies.filter((p) => p.database === db).map((p) => p.secret ?? '')).size;
+  const clearedAt = Date.now();
+  return () => {
+    const listings = s.calls.filter(isPassStart(db));
+    if (groups <= 1) return listings;
+    return listings.filter((c, i) => c.at - (listings[i - 1]?.at ?? clearedAt) > periodMs / 4);
+  };
 }
 
 export async function steadyState(s: BenchSession, resyncs: number): Promise<SteadyResult> {
@@ -163,34 +185,40 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
   s.clearCalls();
   const rewritesBefore = s.tracker.syncTimeOnlyChanges;
   const before = await s.apiserverRequests();
-  const starts = (): CallRecord[] => s.calls.filter(isPassStart(db0));
+  const starts = passStarts(s, db0, R);
   // Window: from the first pass that starts now to the first pass starting at least (resyncs - 0.5) periods later.
   const deadline = Date.now() + (resyncs + 3) * R * 2 + 60_000;
   let end: CallRecord | undefined;
+  // Secret GETs are counted between two pass starts: a pass reads its Secrets before it lists Milvus, so the
+  // snapshot taken on seeing the first pass start holds that pass's GETs, and the one on seeing the end's holds
+  // exactly `passes` passes' worth (the next pass cannot start within the few ms a snapshot takes).
+  let secretsBefore: RequestCounts | undefined;
   for (;;) {
     s.assertOperatorRunning();
     const st = starts();
     const first = st[0];
+    if (first && !secretsBefore) secretsBefore = await s.apiserverRequests();
     if (first) end = st.find((c) => c.at >= first.at + (resyncs - 0.5) * R);
     if (end) break;
     if (Date.now() > deadline) throw new Error(`steady state: fewer than ${resyncs} resyncs seen in ${(resyncs + 3) * 2} periods; operator output:\n${s.operator?.tail(20) ?? ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const after = await s.apiserverRequests();
+  const secretGets = (after['GET secrets'] ?? 0) - ((secretsBefore ?? before)['GET secrets'] ?? 0);
   const rewrites = s.tracker.syncTimeOnlyChanges - rewritesBefore;
   const st = starts();
   const first = st[0] as CallRecord;
   const endAt = end.at;
   const inWindow = s.calls.filter((c) => c.at >= first.at && c.at < endAt);
-  const passStarts = st.filter((c) => c.at < endAt);
-  const passes = passStarts.length;
+  const starting = st.filter((c) => c.at < endAt);
+  const passes = starting.length;
   const periods = (endAt - first.at) / R;
   const rpcs = sortedRecord(countBy(inWindow));
   const total = inWindow.length;
   const sc = rpcs.ShowCollections ?? 0;
   const dbs = s.layout.databases.length;
-  const spans = passStarts.map((p, i) => {
-    const next = passStarts[i + 1]?.at ?? endAt;
+  const spans = starting.map((p, i) => {
+    const next = starting[i + 1]?.at ?? endAt;
     const calls = inWindow.filter((c) => c.at >= p.at && c.at < next);
     return (calls[calls.length - 1]?.at ?? p.at) - p.at;
   });
@@ -216,6 +244,10 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
     passMilvusMsP50: spans[Math.floor(spans.length / 2)] ?? 0,
     peakRssMiB: round((await s.operatorPeakRss()) / MiB, 1),
     rssNowMiB: round((await currentRss(pid)) / MiB, 1),
+    distinctSecrets: s.layout.secrets.length,
+    secretGets,
+    secretGetsPerPass: round(secretGets / Math.max(1, passes), 1),
+    memory: await s.memory(first.at, endAt),
   };
 }
 
@@ -230,6 +262,7 @@ export interface LatencyResult {
   /** Median time of the create request itself (part of every sample). */
   createP50Ms: number;
   samplesMs: number[];
+  memory: MemorySeries;
 }
 
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -240,7 +273,8 @@ export async function latency(s: BenchSession, applies: number, budgetMs = 180_0
   await quiet(s, 1000, 10 * 60_000);
   const samples: number[] = [];
   const creates: number[] = [];
-  const stopAt = Date.now() + budgetMs;
+  const startedAt = Date.now();
+  const stopAt = startedAt + budgetMs;
   for (let k = 0; k < applies && Date.now() < stopAt; k++) {
     const target = s.layout.latency[k] as { name: string; database: string };
     const plan: PolicyPlan = latencyPlan(k, target);
@@ -266,10 +300,11 @@ export async function latency(s: BenchSession, applies: number, budgetMs = 180_0
     meanMs: round(samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length), 1),
     createP50Ms: quantile(sortedCreates, 0.5),
     samplesMs: samples,
+    memory: await s.memory(startedAt),
   };
 }
 
-export interface BaselineResult {
+export interface NaiveResult {
   policies: number;
   collections: number;
   databases: number;
@@ -327,7 +362,7 @@ function naiveConfig(address: string, plans: readonly PolicyPlan[], resyncSecond
  * converged and stopped (steady state), then on a fresh simulator seeded the
  * same way (cold start).
  */
-export async function baseline(s: BenchSession, passes: number, operator: { steady: SteadyResult; cold: ColdResult }): Promise<BaselineResult> {
+export async function naiveComparison(s: BenchSession, passes: number, operator: { steady: SteadyResult; cold: ColdResult }): Promise<NaiveResult> {
   await s.stopOperator();
   const cfg = naiveConfig(s.sim.address, s.layout.policies, s.opts.resyncSeconds);
   s.sim.resetCounters();

@@ -7,10 +7,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../src/kube/http.ts';
 import { policiesPath } from '../src/kube/resources.ts';
 import { startKube, type KubeEnv } from '../test/env/kube.ts';
-import { peakRss, spawnManaged, type ManagedProcess } from '../test/env/process.ts';
+import { peakRss, type ManagedProcess } from '../test/env/process.ts';
 import { startSimulator, type MilvusSimulator } from '../test/simulator/index.ts';
 import { fetchRequestTotals, type RequestCounts } from './apiserver-metrics.ts';
-import { makeLayout, NAMESPACE, policyManifest, seedSimulator, type Layout, type LayoutOptions, type PolicyPlan } from './layout.ts';
+import { makeLayout, NAMESPACE, policyManifest, secretManifest, seedSimulator, type Layout, type LayoutOptions, type PolicyPlan } from './layout.ts';
+import { memorySeries, type MemorySeries } from './memory-series.ts';
+import { spawnOperator, type OperatorProcess } from './operator-process.ts';
 import { StatusTracker } from './status-tracker.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -18,8 +20,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export interface SessionOptions extends LayoutOptions {
   /** The operator's --resync, in seconds. */
   readonly resyncSeconds: number;
-  /** Directory whose src/main.ts is run as the operator (default: this repository). */
-  readonly operatorRoot?: string;
+  /** The compiled entry point to run as the operator (bench/build.ts). */
+  readonly operatorMain: string;
   /** Progress lines go here (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -54,6 +56,7 @@ export class BenchSession {
   private readonly callWaiters: { match: (c: CallRecord) => boolean; resolve: (c: CallRecord) => void }[] = [];
   operator: ManagedProcess | undefined;
   operatorStartedAt = 0;
+  private operatorProcess: OperatorProcess | undefined;
   /** Milliseconds spent creating the policies (not operator time). */
   createMs = 0;
 
@@ -115,6 +118,9 @@ export class BenchSession {
     if (est.code !== 0) throw new Error(`CRDs not Established: ${est.stderr}`);
     const ns = await k.kubectl(['create', 'namespace', NAMESPACE]);
     if (ns.code !== 0) throw new Error(`kubectl create namespace ${NAMESPACE} failed: ${ns.stderr}`);
+    for (const name of this.layout.secrets) {
+      await this.http.call('POST', `/api/v1/namespaces/${NAMESPACE}/secrets`, secretManifest(name, this.sim.address));
+    }
     this.tracker.start();
     const t0 = Date.now();
     await this.createPolicies(this.layout.policies);
@@ -158,21 +164,17 @@ export class BenchSession {
     });
   }
 
-  startOperator(): ManagedProcess {
-    const root = this.opts.operatorRoot ?? REPO_ROOT;
-    this.operatorStartedAt = Date.now();
-    this.operator = spawnManaged(
-      'operator',
-      process.execPath,
-      [`${root}/src/main.ts`, 'run', '--kubeconfig', this.kube.kubeconfigPath, '--resync', `${this.opts.resyncSeconds}s`, '--log-level', 'warn'],
-      {
-        logFile: `${this.kube.dir}/operator.log`,
-        // No metrics or health listeners: several benchmarks and tests may run side by side on this machine.
-        // MLO_BENCH_OPERATOR_NODE_OPTIONS: Node flags for the operator alone (e.g. a heap cap), not for the bench.
-        env: { ...process.env, MLO_METRICS_BIND_ADDRESS: '0', MLO_HEALTH_PROBE_BIND_ADDRESS: '0', NODE_OPTIONS: process.env.MLO_BENCH_OPERATOR_NODE_OPTIONS ?? '' },
-      },
-    );
+  async startOperator(): Promise<ManagedProcess> {
+    this.operatorProcess = await spawnOperator({ main: this.opts.operatorMain, kubeconfigPath: this.kube.kubeconfigPath, resyncSeconds: this.opts.resyncSeconds, dir: this.kube.dir });
+    this.operatorStartedAt = this.operatorProcess.startedAt;
+    this.operator = this.operatorProcess.proc;
     return this.operator;
+  }
+
+  /** The operator's memory between two times (epoch ms; default: from its start to now), seconds counted from its start. */
+  async memory(from = this.operatorStartedAt, to = Date.now()): Promise<MemorySeries> {
+    if (!this.operatorProcess) throw new Error('the operator was never started in this session');
+    return memorySeries(await this.operatorProcess.memorySamples(), this.operatorStartedAt, from, to);
   }
 
   /** The operator's peak resident memory so far (VmHWM), in bytes. */

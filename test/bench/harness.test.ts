@@ -9,12 +9,35 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ENTRY_POINT } from '../../bench/build.ts';
 import { runBench, type BenchSizes, type ScenarioFile } from '../../bench/bench.ts';
+import { SERIES_FIELDS, type MemorySeries } from '../../bench/memory-series.ts';
+import { memorySvg } from '../../bench/report-memory.ts';
 import { growthSvg, targetsTable } from '../../bench/report.ts';
 
-const TINY: BenchSizes = { policies: 20, perDatabase: 100, resyncSeconds: 1, resyncs: 2, applies: 5, baselinePasses: 2, growth: [10, 20], timeoutMsPer1000: 3_000_000 };
+const TINY: BenchSizes = {
+  policies: 20,
+  perDatabase: 100,
+  resyncSeconds: 1,
+  resyncs: 2,
+  applies: 5,
+  baselinePasses: 2,
+  baseline: { policies: [0, 2], instances: [1, 3], policiesAcrossInstances: 2, resyncs: 2, resyncSeconds: 1 },
+  secretPolicies: 20,
+  secrets: 2,
+  growth: [10, 20],
+  timeoutMsPer1000: 3_000_000,
+};
 
-describe('bench harness (smoke, tiny sizes)', { timeout: 240_000 }, () => {
+/** A memory series that holds samples of a live Node process. */
+function assertSeries(m: MemorySeries | undefined, what: string): void {
+  assert.ok(m && m.rawSamples > 0, `${what}: no memory samples`);
+  assert.ok(m.samples.every((r) => r.length === SERIES_FIELDS.length), `${what}: rows of ${SERIES_FIELDS.join(', ')}`);
+  assert.ok(m.maxRssMiB > 20 && m.maxRssMiB < 4096, `${what}: a Node process's RSS, in MiB: ${m.maxRssMiB}`);
+  assert.ok(m.maxHeapUsedMiB > 0 && m.maxHeapUsedMiB < m.maxRssMiB, `${what}: heap used within RSS`);
+}
+
+describe('bench harness (smoke, tiny sizes)', { timeout: 600_000 }, () => {
   let dir = '';
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -43,6 +66,9 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 240_000 }, () => {
     assert.ok(cold.apiserverWriteTotal >= cold.statusWrites);
     assert.ok(cold.operatorSeconds > 0 && cold.operatorSeconds >= cold.firstRpcSeconds);
     assert.ok(cold.peakRssMiB > 20 && cold.peakRssMiB < 4096, `a Node process's RSS, in MiB: ${cold.peakRssMiB}`);
+    assertSeries(cold.memory, 'cold start');
+    // The probe samples inside the operator; VmHWM is read from outside and sees every peak.
+    assert.ok(cold.memory.maxRssMiB <= cold.peakRssMiB + 1, `sampled RSS ${cold.memory.maxRssMiB} within the peak ${cold.peakRssMiB}`);
 
     const steady = r['steady-state'];
     assert.ok(steady, why);
@@ -50,6 +76,9 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 240_000 }, () => {
     assert.ok(steady.resyncPeriods >= TINY.resyncs - 0.5);
     assert.ok((steady.rpcs.ShowCollections ?? 0) >= steady.databases * steady.passes, 'every pass lists every database');
     assert.equal(steady.mutatingRpcs, 0, 'nothing to load or release once converged');
+    assert.equal(steady.distinctSecrets, 0);
+    assert.equal(steady.secretGets, 0, 'no policy of the main layout names a Secret');
+    assertSeries(steady.memory, 'steady state');
 
     const lat = r.latency;
     assert.ok(lat, why);
@@ -57,7 +86,9 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 240_000 }, () => {
     assert.ok(lat.samplesMs.every((ms) => ms > 0 && ms < 60_000), JSON.stringify(lat.samplesMs));
     assert.ok(lat.p50Ms <= lat.p99Ms && lat.p99Ms <= lat.maxMs);
 
-    const base = r.baseline;
+    assertSeries(lat.memory, 'latency');
+
+    const base = r.naive;
     assert.ok(base, why);
     // The poller asks once per selected collection per pass.
     assert.ok(base.naiveRpcsPerPass >= cold.collections, JSON.stringify(base));
@@ -68,17 +99,40 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 240_000 }, () => {
     const growth = r.growth;
     assert.ok(growth, why);
     assert.deepEqual(growth.points.map((p) => p.policies), [10, 20], JSON.stringify(growth.skipped));
+    for (const p of growth.points) assertSeries(p.memory, `growth ${p.policies}`);
+
+    const floor = r.baseline;
+    assert.ok(floor, why);
+    assert.deepEqual(floor.cases.map((c) => [c.policies, c.instances]), [[0, 1], [2, 1], [3, 3]]);
+    for (const c of floor.cases) {
+      assertSeries(c.memory, `baseline ${c.policies}/${c.instances}`);
+      assert.ok(c.rssAfterStartMiB > 20 && c.rssAfterResyncsMiB > 20 && c.heapUsedAfterStartMiB > 0 && c.heapUsedAfterResyncsMiB > 0, JSON.stringify({ ...c, memory: undefined }));
+      assert.ok(c.peakRssMiB >= Math.max(c.rssAfterStartMiB, c.rssAfterResyncsMiB) - 1, 'VmHWM is at least any RSS read before it');
+    }
+
+    const sec = r.secrets;
+    assert.ok(sec, why);
+    // Every status correct with credentials from Secrets: the Secrets were read and allowed for the simulator.
+    assert.equal(sec.cold.statusesCorrect, TINY.secretPolicies);
+    assert.equal(sec.steady.distinctSecrets, TINY.secrets);
+    assert.ok(sec.steady.passes >= TINY.resyncs);
+    assert.equal(sec.steady.secretGetsPerPass, Math.round((sec.steady.secretGets / sec.steady.passes) * 10) / 10);
+
+    const mem = memorySvg(r) ?? '';
+    assert.match(mem, /^<svg /);
+    assert.ok((mem.match(/<polyline /g) ?? []).length >= 4 * 4, 'floor, cold start, steady state and applies at least');
     assert.ok(growth.points.every((p) => p.statusesCorrect === p.policies && p.milvusMismatches === 0));
     const svg = growthSvg(r) ?? '';
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.equal((svg.match(/<polyline /g) ?? []).length, 4);
     assert.match(targetsTable(r), /cold start: 20 policies over 200 collections/);
 
-    for (const name of ['cold-start', 'steady-state', 'latency', 'baseline', 'growth']) {
+    for (const name of ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth']) {
       const file = join(dir, `${name}.json`);
       assert.ok(existsSync(file), `${file} written`);
       const f = JSON.parse(await readFile(file, 'utf8')) as ScenarioFile<unknown>;
       assert.equal(f.scenario, name);
+      assert.equal(f.entryPoint, ENTRY_POINT);
       assert.ok(f.machine.cores > 0 && f.machine.cpuModel.length > 0 && f.machine.node.startsWith('v'));
       assert.ok(Date.parse(f.finishedAt) >= Date.parse(f.startedAt));
     }

@@ -1,0 +1,28 @@
+// The bench runs the operator as the image does: `node dist/src/main.js`,
+// compiled by `npm run build` (tsc -p tsconfig.build.json), not
+// `node src/main.ts` (Node's type stripping costs memory of its own: about
+// 20 MiB RSS by hand, issue 16). Built once at the start of every run, so the
+// figures always belong to the sources next to them.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './session.ts';
+
+/** What the bench ran: the command line shown in the report. */
+export const ENTRY_POINT = 'node dist/src/main.js run';
+
+/** Compiles `root` (default: this repository) and returns the path of its dist/src/main.js. */
+export function buildOperator(root: string = REPO_ROOT, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  const config = join(root, 'tsconfig.build.json');
+  if (!existsSync(config)) throw new Error(`cannot build the operator: ${config} does not exist; --operator-root must name a checkout of milvus-load-operator`);
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  log(`bench: building the operator (tsc -p ${config}, as npm run build does)`);
+  const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) {
+    const out = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-30).join('\n');
+    throw new Error(`npm run build failed in ${root} (exit ${r.status ?? r.signal}); the bench measures the compiled operator, so fix the build first:\n${out}`);
+  }
+  const main = join(root, 'dist', 'src', 'main.js');
+  if (!existsSync(main)) throw new Error(`the build succeeded but ${main} is missing; check outDir in ${config}`);
+  return main;
+}
