@@ -12,8 +12,8 @@ describe('PrometheusReader', () => {
   });
 
   it('the default query keeps db_name and collection_name and has a {{period}} to fill', () => {
-    assert.match(DEFAULT_USAGE_QUERY, /^sum by \(db_name, collection_name\)/);
-    assert.equal(DEFAULT_USAGE_QUERY.split('{{period}}').length, 2);
+    assert.match(DEFAULT_USAGE_QUERY, /^\(sum by \(db_name, collection_name\)/);
+    assert.ok(DEFAULT_USAGE_QUERY.includes('[{{period}}]'));
   });
 
   it('nothing listening: UsageUnavailable, naming the server without its credentials', async () => {

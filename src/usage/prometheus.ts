@@ -8,17 +8,28 @@ import type { UsageReader, UsageReading } from './types.ts';
 
 const SIGNAL_SERIES = '__name__=~"milvus_proxy_req_count|milvus_proxy_receive_bytes_count", collection_name!=""';
 
+const SIGNALS = `{${SIGNAL_SERIES}, function_name=~"|Search|HybridSearch|Query", msg_type=~"|search|hybrid_search|query"}`;
+const BY = 'sum by (db_name, collection_name)';
+
 /**
- * Requests per (db_name, collection_name) over the period, failed ones
- * included: milvus_proxy_req_count's Search/HybridSearch/Query (labelled per
- * collection on recent Milvus) and milvus_proxy_receive_bytes_count's
+ * Collections with requests within the period, failed ones included, from
+ * milvus_proxy_req_count's Search/HybridSearch/Query (labelled per collection
+ * on recent Milvus) and milvus_proxy_receive_bytes_count's
  * search/hybrid_search/query (labelled per collection on 2.3.x, where
- * req_count is not). Each series has only one of function_name and msg_type,
- * hence the empty alternatives. `{{period}}` becomes the period in seconds
- * ("300s"). To read one Milvus among several that Prometheus scrapes, add
- * its labels (namespace, instance) to a query of your own.
+ * req_count is not); each series has only one of function_name and msg_type,
+ * hence the empty alternatives. Two parts:
+ * - counters that grew within the period (`increase`, which handles proxy
+ *   restarts), keeping only those above zero;
+ * - series that appeared within the period: `increase` cannot see the first
+ *   request of a series (it starts at 1, with no earlier sample), so a series
+ *   present now but absent in the period before counts as used.
+ * `{{period}}` becomes the period in seconds ("300s"). To read one Milvus
+ * among several that Prometheus scrapes, add its labels (namespace, job) to
+ * every selector in a query of your own.
  */
-export const DEFAULT_USAGE_QUERY = `sum by (db_name, collection_name) (increase({${SIGNAL_SERIES}, function_name=~"|Search|HybridSearch|Query", msg_type=~"|search|hybrid_search|query"}[{{period}}]))`;
+export const DEFAULT_USAGE_QUERY =
+  `(${BY} (increase(${SIGNALS}[{{period}}])) > 0)` +
+  ` or (${BY} (last_over_time(${SIGNALS}[{{period}}])) unless ${BY} (last_over_time(${SIGNALS}[{{period}}] offset {{period}})))`;
 
 /** Whether any request series carries a collection label at all: tells "nobody searched" from "cannot see per collection". */
 export const PER_COLLECTION_CHECK_QUERY = `count({${SIGNAL_SERIES}})`;
