@@ -49,7 +49,7 @@ export type UsageReading =
        * minus the query's range.
        */
       readonly since: Date | undefined;
-      /** Collections that have request series at all (used or not). */
+      /** Collections with request series. MilvusMetrics: all of them, used or not; Prometheus: those the query returned (with the default query, the used ones). */
       readonly seen: CollectionSet;
     }
   | {
