@@ -22,14 +22,16 @@ const BY = 'sum by (db_name, collection_name)';
  *   restarts), keeping only those above zero;
  * - series that appeared within the period: `increase` cannot see the first
  *   request of a series (it starts at 1, with no earlier sample), so a series
- *   present now but absent in the period before counts as used.
+ *   present now but absent in the period before counts as used. Compared
+ *   series by series, before summing: with several proxies, the collection
+ *   may well have series on another proxy already.
  * `{{period}}` becomes the period in seconds ("300s"). To read one Milvus
  * among several that Prometheus scrapes, add its labels (namespace, job) to
  * every selector in a query of your own.
  */
 export const DEFAULT_USAGE_QUERY =
   `(${BY} (increase(${SIGNALS}[{{period}}])) > 0)` +
-  ` or (${BY} (last_over_time(${SIGNALS}[{{period}}])) unless ${BY} (last_over_time(${SIGNALS}[{{period}}] offset {{period}})))`;
+  ` or ${BY} (last_over_time(${SIGNALS}[{{period}}]) unless last_over_time(${SIGNALS}[{{period}}] offset {{period}}))`;
 
 /** Whether any request series carries a collection label at all: tells "nobody searched" from "cannot see per collection". */
 export const PER_COLLECTION_CHECK_QUERY = `count({${SIGNAL_SERIES}})`;

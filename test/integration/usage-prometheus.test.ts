@@ -58,6 +58,19 @@ describe('usage from a real Prometheus scraping the simulator', { timeout: 3_600
     await until('c2 used', async () => isUsed(await reader.read(), 'c2'), 60_000, 500);
   });
 
+  it('a counter that grows on a proxy where the collection has a series counts (increase)', async () => {
+    await until('every series is old news', async () => {
+      const r = await reader.read();
+      return r.ok && !['c0', 'c1', 'c2'].some((c) => isUsed(r, c));
+    }, 120_000, 1000);
+    // Calls alternate between the two proxies: this is the 7th, on proxy 0, where c0 has had a series since the start.
+    await search('c0');
+    assert.match(sim.proxyMetrics.exposition(0), /^milvus_proxy_req_count\{collection_name="c0",[^}]*status="total"\} 3$/m);
+    let last: UsageReading | undefined;
+    await until('c0 used', async () => isUsed((last = await reader.read()), 'c0'), 60_000, 500);
+    assert.equal(last && isUsed(last, 'c1'), false);
+  });
+
   it('Prometheus stopped: UsageUnavailable', async () => {
     await prom.proc.stop(5000);
     const r = await reader.read();
