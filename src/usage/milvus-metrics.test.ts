@@ -123,6 +123,16 @@ describe('MilvusMetricsReader', () => {
     assert.deepEqual(used(big), ['!UsageTooLarge']);
   });
 
+  it('two reads at once share one scrape, so the baseline is not consumed twice', async () => {
+    a.status = 200;
+    a.body = recent({ 'default/x': 1 });
+    const r = new MilvusMetricsReader([a.url]);
+    await r.read();
+    a.body = recent({ 'default/x': 2 });
+    const [one, two] = await Promise.all([r.read(), r.read()]);
+    assert.deepEqual([used(one), used(two)], [['default/x'], ['default/x']]);
+  });
+
   it('never prints userinfo of an endpoint URL', async () => {
     const r = await new MilvusMetricsReader(['http://user:s3cret@127.0.0.1:1/metrics?token=s3cret']).read();
     assert.ok(!r.ok);

@@ -71,6 +71,8 @@ export class MilvusMetricsReader implements UsageReader {
   /** Per endpoint, the request series' values at the last good reading. Kept through failed readings, so a later good one covers the gap. */
   private baseline = new Map<string, Map<string, number>>();
   private lastGood: Date | undefined;
+  /** A read in progress: a second caller shares it, so two reads never race on the baseline. */
+  private inFlight: Promise<UsageReading> | undefined;
 
   constructor(endpoints: readonly string[], opts: MilvusMetricsOptions = {}) {
     if (endpoints.length === 0) throw new Error('MilvusMetrics usage source: list at least one proxy metrics endpoint (http://<proxy>:9091/metrics)');
@@ -96,7 +98,12 @@ export class MilvusMetricsReader implements UsageReader {
     }
   }
 
-  async read(): Promise<UsageReading> {
+  read(): Promise<UsageReading> {
+    this.inFlight ??= this.readOnce().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async readOnce(): Promise<UsageReading> {
     const at = this.now();
     const scrapes = await Promise.all(this.endpoints.map((e) => this.scrape(e, at)));
     for (const s of scrapes) if (!s.ok) return s.reading;
