@@ -59,4 +59,17 @@ describe('usage on Milvus standalone 2.3.5', { timeout: 600_000, skip: standalon
     assert.equal(q.status.error_code, 'Success');
     assert.deepEqual(used(await reader.read()), ['*/idle'], 'a query counts too');
   });
+
+  it('a server restart (counters back to zero) is not mistaken for idleness', async () => {
+    // Three searches before the restart, one after: the counter goes down, which is a restart, and the search counts.
+    for (let i = 0; i < 2; i++) await client.search({ collection_name: 'searched', data: [[1, 0, 0, 0]], limit: 1 });
+    await reader.read();
+    await milvus.restart();
+    await client.closeConnection();
+    client = new MilvusClient({ address: milvus.address, telemetry: { enabled: false } });
+    await client.loadCollectionSync({ collection_name: 'searched' });
+    const ok = await client.search({ collection_name: 'searched', data: [[1, 0, 0, 0]], limit: 1 });
+    assert.equal(ok.status.error_code, 'Success');
+    assert.deepEqual(used(await reader.read()), ['*/searched']);
+  });
 });
