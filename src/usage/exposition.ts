@@ -1,7 +1,7 @@
 // Reads the samples of a few named metrics out of a Prometheus text
 // exposition (format 0.0.4, what Milvus's /metrics serves). Lines of other
 // metrics are skipped without being parsed: a proxy's /metrics is mostly
-// histograms we do not need. Why not a package: see docs/adr/0009-usage-sources.md.
+// histograms we do not need. Why not a package: see docs/adr/0011-usage-sources.md.
 
 export interface ExpositionSample {
   readonly name: string;

@@ -61,6 +61,23 @@ function isVectorSample(x: unknown): x is VectorSample {
   return typeof s === 'object' && s !== null && typeof s.metric === 'object' && s.metric !== null && Array.isArray(s.value) && typeof s.value[1] === 'string';
 }
 
+/** Prometheus's JSON answer to an instant query, checked: a vector of at most `max` series, or what is wrong with it. */
+function decodeAnswer(text: string, status: number, where: string, max: number): QueryResult {
+  let body: { status?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return { ok: false, tooLarge: false, message: `${where} answered HTTP ${status} with something that is not JSON; is the URL Prometheus's base URL?` };
+  }
+  if (body.status !== 'success') return { ok: false, tooLarge: false, message: `Prometheus refused the query (HTTP ${status}): ${typeof body.error === 'string' ? body.error.slice(0, 500) : 'no error text'}` };
+  const result = body.data?.result;
+  if (body.data?.resultType !== 'vector' || !Array.isArray(result) || !result.every(isVectorSample)) {
+    return { ok: false, tooLarge: false, message: `the query must give an instant vector, got ${String(body.data?.resultType)}` };
+  }
+  if (result.length > max) return { ok: false, tooLarge: true, message: `the query gave ${result.length} series, more than ${max}` };
+  return { ok: true, result };
+}
+
 export class PrometheusReader implements UsageReader {
   private readonly base: string;
   private readonly query: string;
@@ -80,20 +97,7 @@ export class PrometheusReader implements UsageReader {
     url.searchParams.set('query', query);
     const r = await boundedGet(url.href, { timeoutMs: this.opts.timeoutMs ?? 10_000, maxBytes: this.opts.maxBytes ?? 16 * 2 ** 20, accept: 'application/json' });
     if (!r.ok) return { ok: false, tooLarge: r.tooLarge, message: r.message };
-    let body: { status?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } };
-    try {
-      body = JSON.parse(r.body) as typeof body;
-    } catch {
-      return { ok: false, tooLarge: false, message: `${describeUrl(url.href)} answered HTTP ${r.status} with something that is not JSON; is the URL Prometheus's base URL?` };
-    }
-    if (body.status !== 'success') return { ok: false, tooLarge: false, message: `Prometheus refused the query (HTTP ${r.status}): ${typeof body.error === 'string' ? body.error.slice(0, 500) : 'no error text'}` };
-    const result = body.data?.result;
-    if (body.data?.resultType !== 'vector' || !Array.isArray(result) || !result.every(isVectorSample)) {
-      return { ok: false, tooLarge: false, message: `the query must give an instant vector, got ${String(body.data?.resultType)}` };
-    }
-    const max = this.opts.maxSeries ?? 200_000;
-    if (result.length > max) return { ok: false, tooLarge: true, message: `the query gave ${result.length} series, more than ${max}` };
-    return { ok: true, result };
+    return decodeAnswer(r.body, r.status, describeUrl(url.href), this.opts.maxSeries ?? 200_000);
   }
 
   async read(): Promise<UsageReading> {

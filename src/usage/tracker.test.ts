@@ -6,6 +6,7 @@ import type { UsageReading } from './types.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);
+const ms = (s: number): number => T0 + s * 1000;
 
 function good(atS: number, sinceS: number | undefined, used: [string | undefined, string][] = []): UsageReading {
   const u = emptyCollectionSet();
@@ -21,9 +22,9 @@ function tracker(): { t: UsageTracker; clock: { s: number } } {
 describe('UsageTracker', () => {
   it('is unknown before the first good reading; the first one starts the watch', () => {
     const { t } = tracker();
-    assert.deepEqual(t.usage('default', 'a'), { known: false, reason: 'UsageNotRead', message: 'usage has not been read yet' });
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Unknown', reason: 'UsageNotRead', message: 'usage has not been read yet' });
     t.record(good(0, undefined));
-    assert.deepEqual(t.usage('default', 'a'), { known: true, lastUsedTime: undefined, trackedSince: at(0) });
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Known', trackedSince: ms(0) });
   });
 
   it('records the reading time as lastUsedTime, per database, and names without a database for every database', () => {
@@ -32,15 +33,15 @@ describe('UsageTracker', () => {
     t.record(good(30, 0, [['default', 'a']]));
     t.record(good(60, 30, [[undefined, 'b']]));
     clock.s = 60;
-    assert.deepEqual(t.usage('default', 'a'), { known: true, lastUsedTime: at(30), trackedSince: at(0) });
-    assert.equal((t.usage('logs', 'a') as { lastUsedTime?: Date }).lastUsedTime, undefined);
-    assert.deepEqual((t.usage('logs', 'b') as { lastUsedTime?: Date }).lastUsedTime, at(60));
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Known', lastUsedTime: ms(30), trackedSince: ms(0) });
+    assert.deepEqual(t.usage('logs', 'a'), { state: 'Known', trackedSince: ms(0) });
+    assert.deepEqual(t.usage('logs', 'b'), { state: 'Known', lastUsedTime: ms(60), trackedSince: ms(0) });
     t.record(good(90, 60, [['logs', 'b']]));
     t.record(good(120, 90, [[undefined, 'b']]));
     clock.s = 120;
-    assert.deepEqual((t.usage('logs', 'b') as { lastUsedTime?: Date }).lastUsedTime, at(120), 'the later of the two wins');
+    assert.deepEqual(t.usage('logs', 'b'), { state: 'Known', lastUsedTime: ms(120), trackedSince: ms(0) }, 'the later of the two wins');
     t.forget('default', 'a');
-    assert.equal((t.usage('default', 'a') as { lastUsedTime?: Date }).lastUsedTime, undefined);
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Known', trackedSince: ms(0) });
   });
 
   it('a failed reading makes usage unknown with its reason, and a later good one restores it', () => {
@@ -49,10 +50,10 @@ describe('UsageTracker', () => {
     t.record(good(30, 0, [['default', 'a']]));
     t.record({ ok: false, at: at(60), reason: 'UsageUnavailable', message: 'Prometheus at http://p:9090/: connection refused' });
     clock.s = 60;
-    assert.deepEqual(t.usage('default', 'a'), { known: false, reason: 'UsageUnavailable', message: 'Prometheus at http://p:9090/: connection refused' });
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Unknown', reason: 'UsageUnavailable', message: 'Prometheus at http://p:9090/: connection refused' });
     t.record(good(90, 30));
     clock.s = 90;
-    assert.deepEqual(t.usage('default', 'a'), { known: true, lastUsedTime: at(30), trackedSince: at(0) }, 'the reading reaches back to the last good one: no gap');
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Known', lastUsedTime: ms(30), trackedSince: ms(0) }, 'the reading reaches back to the last good one: no gap');
   });
 
   it('a reading that leaves a gap since the previous good one restarts the watch', () => {
@@ -60,7 +61,7 @@ describe('UsageTracker', () => {
     t.record(good(0, -300));
     t.record(good(600, 300));
     clock.s = 600;
-    assert.deepEqual(t.usage('default', 'a'), { known: true, lastUsedTime: undefined, trackedSince: at(300) });
+    assert.deepEqual(t.usage('default', 'a'), { state: 'Known', trackedSince: ms(300) });
   });
 
   it('a good reading older than staleAfterMs no longer counts', () => {
@@ -68,7 +69,6 @@ describe('UsageTracker', () => {
     t.record(good(0, undefined));
     clock.s = 121;
     const u = t.usage('default', 'a');
-    assert.equal(u.known, false);
-    assert.equal(u.known === false && u.reason, 'UsageStale');
+    assert.equal(u.state === 'Unknown' && u.reason, 'UsageStale');
   });
 });

@@ -4,16 +4,20 @@
 // Pure apart from its memory; the clock is injected.
 import type { UsageFailureReason, UsageReading } from './types.ts';
 
+/**
+ * The same shape as the planner's CollectionUsage (src/planner/types.ts,
+ * epoch milliseconds), so the controller can hand it over as it is.
+ */
 export type CollectionUsage =
   | {
-      readonly known: true;
-      /** The reading that saw its latest request (an upper bound: the request was at most one reading interval earlier). Undefined: none since `trackedSince`. */
-      readonly lastUsedTime: Date | undefined;
+      readonly state: 'Known';
+      /** The reading that saw its latest request (an upper bound: the request was at most one reading interval earlier). Absent: none since `trackedSince`. */
+      readonly lastUsedTime?: number;
       /** Usage has been watched without a gap since then: idleness counts from max(lastUsedTime, trackedSince). */
-      readonly trackedSince: Date;
+      readonly trackedSince: number;
     }
   | {
-      readonly known: false;
+      readonly state: 'Unknown';
       readonly reason: UsageFailureReason | 'UsageNotRead' | 'UsageStale';
       readonly message: string;
     };
@@ -66,16 +70,16 @@ export class UsageTracker {
   }
 
   usage(database: string, collection: string): CollectionUsage {
-    if (this.lastFailure !== undefined) return { known: false, reason: this.lastFailure.reason, message: this.lastFailure.message };
-    if (this.since === undefined || this.lastGood === undefined) return { known: false, reason: 'UsageNotRead', message: 'usage has not been read yet' };
+    if (this.lastFailure !== undefined) return { state: 'Unknown', reason: this.lastFailure.reason, message: this.lastFailure.message };
+    if (this.since === undefined || this.lastGood === undefined) return { state: 'Unknown', reason: 'UsageNotRead', message: 'usage has not been read yet' };
     const age = this.now().getTime() - this.lastGood.getTime();
     if (age > this.staleAfterMs) {
-      return { known: false, reason: 'UsageStale', message: `the last usage reading is ${Math.round(age / 1000)}s old (limit ${Math.round(this.staleAfterMs / 1000)}s); nothing is released for idleness until a new one` };
+      return { state: 'Unknown', reason: 'UsageStale', message: `the last usage reading is ${Math.round(age / 1000)}s old (limit ${Math.round(this.staleAfterMs / 1000)}s); nothing is released for idleness until a new one` };
     }
     const a = this.lastUsedByDatabase.get(database)?.get(collection);
     const b = this.lastUsedAnyDatabase.get(collection);
-    const lastUsedTime = a === undefined ? b : b === undefined || a > b ? a : b;
-    return { known: true, lastUsedTime, trackedSince: this.since };
+    const last = Math.max(a?.getTime() ?? Number.NEGATIVE_INFINITY, b?.getTime() ?? Number.NEGATIVE_INFINITY);
+    return { state: 'Known', trackedSince: this.since.getTime(), ...(Number.isFinite(last) ? { lastUsedTime: last } : {}) };
   }
 
   /** Drops what is remembered of a collection that no longer exists. */
