@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * @returns {Record<string, unknown>}
  */
 function layer(allowed, extraSyntax = []) {
-  const all = ['api', 'schedule', 'planner', 'milvus', 'kube', 'controller', 'metrics', 'log', 'cli', 'main'];
+  const all = ['api', 'schedule', 'planner', 'milvus', 'kube', 'controller', 'metrics', 'usage', 'log', 'cli', 'main'];
   const forbidden = all.filter((l) => !allowed.includes(l));
   const message = `Layer boundary (DESIGN §2): this folder may only import from src/{${allowed.join(',')}}.`;
   return {
@@ -93,8 +93,9 @@ export default tseslint.config(
   { files: ['src/milvus/**'], rules: layer(['api', 'milvus', 'log']) },
   { files: ['src/kube/**'], rules: layer(['api', 'kube', 'log']) },
   { files: ['src/metrics/**'], rules: layer(['api', 'metrics', 'log']) },
-  { files: ['src/controller/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'log', 'controller']) },
-  { files: ['src/cli/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'log', 'controller', 'cli']) },
+  { files: ['src/usage/**'], rules: layer(['api', 'usage', 'log']) },
+  { files: ['src/controller/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'usage', 'log', 'controller']) },
+  { files: ['src/cli/**'], rules: layer(['api', 'schedule', 'planner', 'milvus', 'kube', 'metrics', 'usage', 'log', 'controller', 'cli']) },
   // Tests beside the code may use fixtures and harnesses from test/.
   { files: ['src/**/*.test.ts'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },

@@ -32,6 +32,8 @@ export interface MilvusServer {
   readonly address: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Standalone only: the server's Prometheus endpoint (`http://127.0.0.1:METRICS_PORT/metrics`, the proxy's counters among them); undefined for Lite, which has none. */
+  readonly metricsUrl: string | undefined;
   /** The server's pid (a new one after restart); it leads the process group. */
   pid(): number;
   /** Graceful stop (SIGTERM to the group); the data directory is kept. Safe to call twice. */
@@ -154,6 +156,8 @@ interface LaunchSpec {
   ready?: () => Promise<boolean>;
   /** Where the server requires them, for the readiness probe. */
   credentials?: { username: string; password: string };
+  /** The server's /metrics, where it has one. */
+  metricsUrl?: string;
 }
 
 /** Free on every interface (Milvus listens on all of them). */
@@ -234,6 +238,7 @@ async function startServer(launch: Launch): Promise<MilvusServer> {
       address,
       port: spec.port,
       dataDir,
+      metricsUrl: spec.metricsUrl,
       pid: () => proc.pid,
       stop: () => proc.stop(launch.stopGraceMs),
       kill: () => proc.kill(),
@@ -377,6 +382,7 @@ export async function startMilvusStandalone(opts: MilvusStartOptions = {}): Prom
       return {
         port: proxyPort,
         ports,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
         ...(opts.auth === true ? { credentials: { ...MILVUS_ROOT } } : {}),
         command: bin,
         args: ['run', 'standalone'],

@@ -13,6 +13,8 @@ const run = promisify(execFile);
 const script = fileURLToPath(new URL('./build/milvus-python.sh', import.meta.url));
 // sigs.k8s.io/cli-utils' kstatus, for test/deploy/health-checks.test.ts.
 const kstatusScript = fileURLToPath(new URL('./build/kstatus.sh', import.meta.url));
+// A real Prometheus, for test/integration/usage-prometheus.test.ts (MLO_PROMETHEUS: an existing binary instead).
+const prometheusScript = fileURLToPath(new URL('./build/prometheus.sh', import.meta.url));
 
 // The scripts' stderr is a pipe (kube.ts) or ours; either way they cannot see our terminal themselves.
 if (process.stderr.isTTY && process.env.MLO_PROGRESS === undefined) process.env.MLO_PROGRESS = 'tty';
@@ -60,6 +62,8 @@ async function ensureLua(): Promise<void> {
 try {
   await timed('kube-apiserver, etcd, kubectl', locateKubeAssets);
   await timed('kstatus checker', () => run('bash', [kstatusScript], { timeout: 30 * 60_000 }));
+  if (process.env.MLO_PROMETHEUS) console.log(`prepare: Prometheus from MLO_PROMETHEUS=${process.env.MLO_PROMETHEUS}`);
+  else await timed('Prometheus', () => run('bash', [prometheusScript], { timeout: 60 * 60_000 }));
   await timed('Lua 5.1 (Argo CD health check tests)', ensureLua);
   await timed('Milvus Lite', () => milvusVenv('lite'));
   const why = standaloneUnavailableReason();

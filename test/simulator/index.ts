@@ -4,6 +4,7 @@
 // in for a real-server test. See docs/simulator.md.
 import { randomInt } from 'node:crypto';
 import { Counters } from './counters.ts';
+import { ProxyMetrics } from './proxy-metrics.ts';
 import { FaultInjector } from './faults.ts';
 import { catalogHandlers } from './rpc-catalog.ts';
 import { loadHandlers } from './rpc-load.ts';
@@ -16,6 +17,7 @@ export type { CollectionSeed, SimCollection, SimulatorConfig } from './state.ts'
 export { FaultInjector } from './faults.ts';
 export type { Credentials, InjectedFailure, UnavailableMode } from './faults.ts';
 export type { CallListener } from './server.ts';
+export { ProxyMetrics } from './proxy-metrics.ts';
 export * as MilvusErrors from './errors.ts';
 
 export interface SimulatorOptions extends Partial<SimulatorConfig> {
@@ -69,6 +71,8 @@ export interface MilvusSimulator {
   onCall(listener: CallListener): () => void;
   /** The clock loads progress on (the `now` option, else Date.now). */
   readonly clock: () => number;
+  /** Per-proxy milvus_proxy_req_count for the usage sources: setProxies(n), listen() for the /metrics URLs, restartProxy(i), close(). Not stopped by stop(). */
+  readonly proxyMetrics: ProxyMetrics;
   /** Stops listening. State is kept, so restart() can bring it back. */
   stop(): Promise<void>;
   /** Milvus down and up: a new server on the same port with the same state (see RestartOptions for loads). */
@@ -88,7 +92,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
   });
   const serverId = String(randomInt(1, 2 ** 47));
   const handlers = { ...catalogHandlers(state), ...loadHandlers(state), ...queryHandlers(state, serverId) };
-  const running = new Listener(buildService({ handlers, faults, counters, listeners }), wantedPort ?? 0, opts.tls);
+  const proxyMetrics = new ProxyMetrics();
+  const running = new Listener(buildService({ handlers, faults, counters, listeners, proxyMetrics }), wantedPort ?? 0, opts.tls);
   await running.listen();
   const port = running.port;
   return {
@@ -108,6 +113,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Milvu
         listeners.delete(listener);
       };
     },
+    proxyMetrics,
     stop: () => {
       running.close();
       return Promise.resolve();

@@ -38,6 +38,33 @@ describe('Milvus simulator: standalone process', () => {
     }
   });
 
+  it('--proxies N serves N proxy /metrics endpoints and prints their URLs', async () => {
+    const child = spawn(process.execPath, [MAIN, '--port', '0', '--proxies', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      const urls = await new Promise<string[]>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          out += chunk;
+          const m = /^proxy metrics: (.+)$/m.exec(out);
+          if (m?.[1]) resolve(m[1].split(' '));
+        });
+        child.once('exit', (code) => reject(new Error(`simulator exited with ${String(code)} before serving proxy metrics: ${out}`)));
+      });
+      assert.equal(urls.length, 2);
+      for (const url of urls) {
+        const res = await fetch(url);
+        assert.equal(res.status, 200);
+        assert.match(await res.text(), /^# TYPE milvus_proxy_req_count counter$/m);
+      }
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('rejects a bad option with a message that says what to pass', async () => {
     const child = spawn(process.execPath, [MAIN, '--port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

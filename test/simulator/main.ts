@@ -2,12 +2,15 @@
 // a manual session against the operator:
 //   node test/simulator/main.ts --port 19530 --collections 10000 --capacity-gib 64
 // Prints one line "Milvus simulator listening on http://127.0.0.1:PORT" once
-// it accepts connections, and stops on SIGINT/SIGTERM.
+// it accepts connections, and stops on SIGINT/SIGTERM. With --proxies N it
+// also serves N proxies' /metrics (milvus_proxy_req_count, for the usage
+// sources) and prints one line "proxy metrics: URL ..." with their URLs.
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.ts';
 
 const usage = `usage: node test/simulator/main.ts [--port N] [--load-millis MS] [--load-timeout-millis MS]
-       [--capacity-gib GIB] [--query-nodes N] [--database DB] [--collections N] [--prefix P] [--rows N] [--dim N]`;
+       [--capacity-gib GIB] [--query-nodes N] [--database DB] [--collections N] [--prefix P] [--rows N] [--dim N]
+       [--proxies N]`;
 
 function numberOption(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
   const raw = values[name];
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
       prefix: { type: 'string', default: 'collection_' },
       rows: { type: 'string' },
       dim: { type: 'string' },
+      proxies: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -55,9 +59,14 @@ async function main(): Promise<void> {
   sim.state.createDatabase(database);
   sim.state.createCollections(database, count, { prefix: values.prefix ?? 'collection_', ...(rows !== undefined ? { rows } : {}), ...(dim !== undefined ? { dim } : {}) });
   process.stdout.write(`Milvus simulator listening on ${sim.uri} (${count} collections in database "${database}")\n`);
+  const proxies = numberOption(values, 'proxies');
+  if (proxies !== undefined) {
+    sim.proxyMetrics.setProxies(proxies);
+    process.stdout.write(`proxy metrics: ${(await sim.proxyMetrics.listen()).join(' ')}\n`);
+  }
   const shutdown = (signal: string): void => {
     process.stdout.write(`Milvus simulator stopping on ${signal}\n`);
-    void sim.stop().then(() => process.exit(0));
+    void Promise.all([sim.stop(), sim.proxyMetrics.close()]).then(() => process.exit(0));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

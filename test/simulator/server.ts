@@ -4,6 +4,7 @@
 // real server that predates them does.
 import * as grpc from '@grpc/grpc-js';
 import type { Counters } from './counters.ts';
+import { COUNTED_METHODS, type ProxyMetrics } from './proxy-metrics.ts';
 import { injectedStatus, type FaultInjector } from './faults.ts';
 import { milvusService, repliesWithBareStatus } from './protocol.ts';
 import { str, type Handlers, type Reply, type Req } from './rpc.ts';
@@ -17,6 +18,23 @@ export interface ServiceParts {
   counters: Counters;
   /** Called for every call, in arrival order; a listener that throws is ignored so it cannot change replies. */
   listeners?: Set<CallListener>;
+  /** Counts Search/HybridSearch/Query per collection and outcome, as a proxy's /metrics does. */
+  proxyMetrics?: ProxyMetrics;
+}
+
+/** Wraps the reply of a counted method so its outcome reaches the proxy metrics. Calls refused before a handler (down, unknown method, wrong credentials) are not counted, as in Milvus, where interceptors refuse them. */
+function counting(parts: ServiceParts, method: string, call: grpc.ServerUnaryCall<Req, Reply>, callback: grpc.sendUnaryData<Reply>): grpc.sendUnaryData<Reply> {
+  const metrics = parts.proxyMetrics;
+  if (!metrics || !COUNTED_METHODS.has(method)) return callback;
+  return (err, reply) => {
+    const refused = err !== null && err !== undefined && [grpc.status.UNAVAILABLE, grpc.status.UNIMPLEMENTED, grpc.status.UNAUTHENTICATED].some((c) => c === err.code);
+    if (!refused) {
+      const status = (reply as { status?: { code?: number; error_code?: string | number } } | undefined)?.status;
+      const ok = !err && (status?.code ?? 0) === 0 && (status?.error_code ?? 'Success') === 'Success';
+      metrics.record(method, databaseOf(call), str(call.request.collection_name), ok ? 'success' : 'fail');
+    }
+    callback(err, reply);
+  };
 }
 
 /** The database a call addresses: the request's own field, else the SDK's `dbname` header (as the proxy's database interceptor fills it), else "default". */
@@ -69,8 +87,9 @@ export function buildService(parts: ServiceParts): grpc.UntypedServiceImplementa
       if (parts.listeners && parts.listeners.size > 0) notify(parts.listeners, method, call);
       const delay = parts.faults.delayFor(method);
       // Unref'd: a hung call (latency past every deadline) must not keep a test process alive.
-      if (delay > 0) setTimeout(() => answer(parts, method, call, callback), delay).unref();
-      else answer(parts, method, call, callback);
+      const reply = counting(parts, method, call, callback);
+      if (delay > 0) setTimeout(() => answer(parts, method, call, reply), delay).unref();
+      else answer(parts, method, call, reply);
     };
   }
   return service;
