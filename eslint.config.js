@@ -78,7 +78,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'bench/**', 'scripts/**', 'src/**/*.test.ts'],
+    files: ['test/**', 'bench/**', 'scripts/**', 'src/**/*.test.ts', 'src/**/testkit.ts'],
     rules: {
       '@typescript-eslint/explicit-function-return-type': 'off',
       '@typescript-eslint/require-await': 'off',

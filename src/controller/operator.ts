@@ -17,6 +17,7 @@ import { instrumentFactory, recordPlanGauges } from './instrument.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue, type Outcome } from './queue.ts';
 import { instanceOf } from './pass.ts';
+import { UsageWatches } from './usage.ts';
 import { createReconciler, type ReconcileStats } from './reconcile.ts';
 
 export interface OperatorOptions {
@@ -155,6 +156,7 @@ export function createOperator(o: OperatorOptions): Operator {
     now: () => clock.now(),
     policies: () => policyInformers.flatMap((i) => i.list()),
     budgets: () => budgetInformer.list(),
+    usage: new UsageWatches(() => clock.now()),
     settings: { resyncMs: o.resyncMs, pollMs: 2000, actionConcurrency: 8, dryRun: o.dryRun, statusHeartbeatMs: 10 * 60_000 },
     onReconciled: (instance, stats) => {
       if (metrics) {

@@ -12,6 +12,7 @@ import type { ObservationFailure, ObservedCollection, ObservedDatabase, Plan, Po
 import { resolveInputs, type InputSources, type Inputs, type ObservationGroup } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
 import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
+import { usageInput, type UsageView } from './usage.ts';
 
 /** The queue key of policies whose `spec.milvus.uri` cannot be parsed: they still get a status. */
 export const UNPARSABLE_URI = '(unparsable spec.milvus.uri)';
@@ -32,6 +33,8 @@ export interface PassScope {
   readonly policies: readonly CollectionLoadPolicy[];
   readonly budgets: readonly CollectionLoadBudget[];
   readonly now: number;
+  /** What the instance's usage source says; absent when its budgets name none. */
+  readonly usage?: UsageView;
 }
 
 export interface Planned {
@@ -107,5 +110,17 @@ export async function observeAndPlan(src: PassSources, scope: PassScope): Promis
   const { instance, policies, budgets, now } = scope;
   const ins = await resolveInputs({ ...src, unparsable: instance === UNPARSABLE_URI }, instance, policies);
   const observed = await observeAll(ins, src.cache, budgets.length > 0, now);
-  return { ins, observed, plan: plan({ instance, policies: ins.inputs, budgets, observed, now }, { deletionGraceMs: src.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS }) };
+  const usage = scope.usage ? usageInput(scope.usage, idleDatabases(ins, observed)) : undefined;
+  return { ins, observed, plan: plan({ instance, policies: ins.inputs, budgets, observed, now, ...(usage ? { usage } : {}) }, { deletionGraceMs: src.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS }) };
+}
+
+/** The observed collections of every database a policy with `spec.idle` uses: those whose usage the planner may ask. */
+function idleDatabases(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Map<string, Iterable<string>> {
+  const out = new Map<string, Iterable<string>>();
+  for (const input of ins.inputs) {
+    const db = observed.get(input.observationKey);
+    const g = ins.groups.get(input.observationKey);
+    if (input.policy.spec.idle && db?.ok && g) out.set(g.database, db.collections.keys());
+  }
+  return out;
 }

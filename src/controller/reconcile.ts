@@ -25,6 +25,7 @@ import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import { instanceOf, observeAndPlan } from './pass.ts';
 import type { Outcome } from './queue.ts';
+import type { UsageWatches } from './usage.ts';
 import { PassMemory } from './pass-memory.ts';
 
 export interface ReconcilerDeps {
@@ -45,6 +46,8 @@ export interface ReconcilerDeps {
     readonly deletionGraceMs?: number;
   };
   readonly onReconciled?: (instance: string, stats: ReconcileStats) => void;
+  /** Usage sources per instance (budgets' spec.usage), for idle release and load on use. */
+  readonly usage?: UsageWatches;
 }
 
 export interface ReconcileStats {
@@ -250,7 +253,8 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     const budgets = deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance);
     const mine = deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance);
     const resolve = secretResolver(deps.kube, deps.pool.allowedEndpoints);
-    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, memory, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now });
+    const usage = mine.some((x) => x.spec.idle) ? await deps.usage?.observe(instance, budgets) : undefined;
+    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, memory, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now, ...(usage ? { usage } : {}) });
     const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
     const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
     let drafts = p.policies;
@@ -271,6 +275,8 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string) => Pr
     await deps.pool.retain(instance, ins.usedCredentials);
     deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.failed, statusWrites, milvusReachable, plan: { ...p, policies: drafts } });
     if (!milvusReachable) return { ok: false, retry: true };
-    return { ok: true, requeueAfterMs: requeueAfter(deps, p, drafts, acted, now) };
+    // Idle policies are re-planned at every usage reading, so a search on a released collection loads it within a period.
+    const wakeAt = usage ? Math.min(p.wakeAt ?? usage.nextReadAt, usage.nextReadAt) : p.wakeAt;
+    return { ok: true, requeueAfterMs: requeueAfter(deps, { ...p, ...(wakeAt !== undefined ? { wakeAt } : {}) }, drafts, acted, now) };
   };
 }

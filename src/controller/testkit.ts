@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { classifyStatus, classifyThrown, type MilvusError, type MilvusErrorReason } from '../milvus/errors.ts';
 import type { CollectionListing, ConnectionSettings, LoadRequest, LoadAccepted, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from '../milvus/port.ts';
 import { supportsLoadPriority } from '../milvus/versions.ts';
+import { UsageWatches, type UsageReaderFactory } from './usage.ts';
 import { ConnectionPool } from './connections.ts';
 import { EstimateCache } from './observe.ts';
 import type { Outcome } from './queue.ts';
@@ -416,6 +417,8 @@ export interface HarnessOptions {
   readonly dryRun?: boolean;
   readonly deletionGraceMs?: number;
   readonly budgets?: CollectionLoadBudget[];
+  /** Usage readers per source (budgets' spec.usage); absent: no usage watching. */
+  readonly usageReaders?: UsageReaderFactory;
 }
 
 /** The real reconciler wired to the fakes, and a loop that drives it the way the work queue does. */
@@ -448,6 +451,7 @@ export class Harness {
       budgets: () => this.budgets,
       settings: { resyncMs: o.resyncMs ?? 30_000, pollMs: 2_000, actionConcurrency: 4, dryRun: o.dryRun ?? false, statusHeartbeatMs: 10 * 60_000, ...(o.deletionGraceMs !== undefined ? { deletionGraceMs: o.deletionGraceMs } : {}) },
       onReconciled: (_i, s) => this.stats.push(s),
+      ...(o.usageReaders ? { usage: new UsageWatches(() => this.clock.now(), o.usageReaders) } : {}),
     };
     this.reconcile = createReconciler(this.deps);
   }
