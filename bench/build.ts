@@ -4,12 +4,25 @@
 // 20 MiB RSS by hand, issue 16). Built once at the start of every run, so the
 // figures always belong to the sources next to them.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './session.ts';
 
+/**
+ * Node's flags from the image's ENTRYPOINT (between `node` and the script),
+ * so the bench runs the operator exactly as the image does.
+ */
+export function imageNodeFlags(root: string = REPO_ROOT): string[] {
+  const line = readFileSync(join(root, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
+  if (!line) throw new Error(`no ENTRYPOINT in ${join(root, 'Dockerfile')}: the bench runs the operator as the image does`);
+  const argv = JSON.parse(line.slice('ENTRYPOINT '.length)) as string[];
+  const script = argv.indexOf('dist/src/main.js');
+  if (argv[0] !== 'node' || script < 0) throw new Error(`the image's ENTRYPOINT is ${line}; the bench expects node [flags] dist/src/main.js`);
+  return argv.slice(1, script);
+}
+
 /** What the bench ran: the command line shown in the report. */
-export const ENTRY_POINT = 'node dist/src/main.js run';
+export const ENTRY_POINT = ['node', ...imageNodeFlags(), 'dist/src/main.js', 'run'].join(' ');
 
 /** Compiles `root` (default: this repository) and returns the path of its dist/src/main.js. */
 export function buildOperator(root: string = REPO_ROOT, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { freePort } from '../test/env/ports.ts';
 import { spawnManaged, type ManagedProcess } from '../test/env/process.ts';
+import { imageNodeFlags } from './build.ts';
 import { parseProbe, type RawSample } from './memory-series.ts';
 
 const PROBE = new URL('./memory-probe.ts', import.meta.url).pathname;
@@ -42,7 +43,7 @@ export async function spawnOperator(o: OperatorOptions): Promise<OperatorProcess
   // MLO_BENCH_OPERATOR_NODE_OPTIONS: Node flags for the operator alone (e.g. a heap cap), not for the bench.
   const nodeOptions = [`--import=${PROBE}`, process.env.MLO_BENCH_OPERATOR_NODE_OPTIONS ?? ''].join(' ').trim();
   const startedAt = Date.now();
-  const proc = spawnManaged('operator', process.execPath, [o.main, 'run', '--kubeconfig', o.kubeconfigPath, '--resync', `${o.resyncSeconds}s`, '--log-level', 'warn'], {
+  const proc = spawnManaged('operator', process.execPath, [...imageNodeFlags(), o.main, 'run', '--kubeconfig', o.kubeconfigPath, '--resync', `${o.resyncSeconds}s`, '--log-level', 'warn'], {
     logFile: `${o.dir}/operator.log`,
     env: {
       ...process.env,
