@@ -234,6 +234,6 @@ spec:
     assert.ok(ip);
     assert.equal(viewOf(ip).changes[0]?.op, 'load');
     assert.deepEqual(calls, ['listCollections', 'close']);
-    assert.equal(observationKey(), 'anonymous|default');
+    assert.equal(ip.inputs[0]?.observationKey, observationKey(), 'no Secret: observed under the anonymous credentials key');
   });
 });

@@ -7,7 +7,7 @@ import { formatFieldError } from '../api/validate.ts';
 import type { KubePort } from '../kube/port.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import { policyRef } from '../planner/rank.ts';
-import type { PolicyInput } from '../planner/types.ts';
+import { type PolicyInput, observationKeyOf, type ObservationKey } from '../planner/types.ts';
 import { resolveConnection, type ConnectionPool, type Resolved } from './connections.ts';
 import type { EndpointList } from './credential-scope.ts';
 import type { PassMemory } from './pass-memory.ts';
@@ -25,7 +25,7 @@ export interface Inputs {
   readonly inputs: PolicyInput[];
   readonly byRef: ReadonlyMap<PolicyKey, CollectionLoadPolicy>;
   /** By observation key (credentials + database). */
-  readonly groups: ReadonlyMap<string, ObservationGroup>;
+  readonly groups: ReadonlyMap<ObservationKey, ObservationGroup>;
   /** Pool keys in use, so the pool closes the others. */
   /** Credentials fingerprints this pass used, for ConnectionPool.retain. */
   readonly usedCredentials: ReadonlySet<string>;
@@ -43,7 +43,7 @@ export interface InputSources {
   readonly unparsable: boolean;
 }
 
-const UNRESOLVED = (db: string): string => `unresolved|${db}`;
+const UNRESOLVED = (db: string): ObservationKey => observationKeyOf('(unresolved)', db);
 
 /**
  * Reads each distinct Secret once per pass, however many policies name it
@@ -87,7 +87,7 @@ function validateOnce(raw: CollectionLoadPolicy): ReturnType<typeof validatePoli
 
 export async function resolveInputs(src: InputSources, instance: string, mine: readonly CollectionLoadPolicy[]): Promise<Inputs> {
   const usedCredentials = new Set<string>();
-  const groups = new Map<string, ObservationGroup>();
+  const groups = new Map<ObservationKey, ObservationGroup>();
   const inputs = await Promise.all(
     mine.map(async (raw): Promise<PolicyInput> => {
       const v = validateOnce(raw);
@@ -108,7 +108,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       }
       if (!conn.ok) return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: conn.reason, message: conn.message, class: 'Terminal' } };
       usedCredentials.add(conn.credentialKey);
-      const observationKey = `${conn.credentialKey}|${db}`;
+      const observationKey = observationKeyOf(conn.credentialKey, db);
       if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(instance, conn.credentialKey, conn.settings), database: db });
       return { ...base, problems, observationKey };
     }),

@@ -8,7 +8,7 @@ import type { CollectionLoadPolicy, CollectionStatus } from '../api/policy.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
 import type { MilvusPort } from '../milvus/port.ts';
-import type { ObservationFailure, ObservedCollection, ObservedDatabase, Plan, PolicyInput } from '../planner/types.ts';
+import type { ObservationFailure, ObservationKey, ObservedCollection, ObservedDatabase, Plan, PolicyInput } from '../planner/types.ts';
 import { resolveInputs, type InputSources, type Inputs, type ObservationGroup } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
 import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
@@ -39,7 +39,7 @@ export interface PassScope {
 
 export interface Planned {
   readonly ins: Inputs;
-  readonly observed: ReadonlyMap<string, ObservedDatabase>;
+  readonly observed: ReadonlyMap<ObservationKey, ObservedDatabase>;
   readonly plan: Plan;
 }
 
@@ -66,9 +66,9 @@ function lostLoad(prev: CollectionStatus, o: ObservedCollection | undefined): o 
   return wasLoading && o !== undefined && o.loadState === 'NotLoad' && !o.loadError;
 }
 
-async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Promise<Map<string, ObservedDatabase>> {
+async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<ObservationKey, ObservedDatabase>): Promise<Map<ObservationKey, ObservedDatabase>> {
   // Per observation key, a copy of its collections made at the first reason found and amended after.
-  const amended = new Map<string, Map<string, ObservedCollection>>();
+  const amended = new Map<ObservationKey, Map<string, ObservedCollection>>();
   for (const input of ins.inputs) {
     const db = observed.get(input.observationKey);
     const g = ins.groups.get(input.observationKey);
@@ -79,7 +79,7 @@ async function probeAbandonedLoads(ins: Inputs, observed: ReadonlyMap<string, Ob
   return out;
 }
 
-async function probePolicy(input: PolicyInput, g: ObservationGroup, observed: ReadonlyMap<string, ObservedCollection>, amended: Map<string, Map<string, ObservedCollection>>): Promise<void> {
+async function probePolicy(input: PolicyInput, g: ObservationGroup, observed: ReadonlyMap<string, ObservedCollection>, amended: Map<ObservationKey, Map<string, ObservedCollection>>): Promise<void> {
   for (const prev of input.policy.status?.collections ?? []) {
     const o = (amended.get(input.observationKey) ?? observed).get(prev.name);
     if (!lostLoad(prev, o)) continue;
@@ -91,14 +91,14 @@ async function probePolicy(input: PolicyInput, g: ObservationGroup, observed: Re
   }
 }
 
-async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<string, ObservedDatabase>> {
-  const users = new Map<string, PolicyInput[]>();
+async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<ObservationKey, ObservedDatabase>> {
+  const users = new Map<ObservationKey, PolicyInput[]>();
   for (const i of ins.inputs) {
     const list = users.get(i.observationKey);
     if (list) list.push(i);
     else users.set(i.observationKey, [i]);
   }
-  const observed = new Map<string, ObservedDatabase>();
+  const observed = new Map<ObservationKey, ObservedDatabase>();
   await mapLimit([...ins.groups.entries()], OBSERVE_CONCURRENCY, async ([key, g]) => {
     observed.set(key, await observeDatabase(g.port, needsFor(g.database, users.get(key) ?? [], budgeted), cache, now));
   });
@@ -115,7 +115,7 @@ export async function observeAndPlan(src: PassSources, scope: PassScope): Promis
 }
 
 /** The observed collections of every database a policy with `spec.idle` uses: those whose usage the planner may ask. */
-function idleDatabases(ins: Inputs, observed: ReadonlyMap<string, ObservedDatabase>): Map<string, Iterable<string>> {
+function idleDatabases(ins: Inputs, observed: ReadonlyMap<ObservationKey, ObservedDatabase>): Map<string, Iterable<string>> {
   const out = new Map<string, Iterable<string>>();
   for (const input of ins.inputs) {
     const db = observed.get(input.observationKey);

@@ -15,7 +15,7 @@ import { eventsFor, releaseAbandonedEvent, type EventSpec } from '../planner/eve
 import { DEFAULT_DELETION_GRACE_MS } from '../planner/plan.ts';
 import type { Failure } from '../planner/retry.ts';
 import { nextAttemptOf, renderBudgetStatus, renderPolicyStatus, withActionOutcomes } from '../planner/status.ts';
-import type { FinalizerAction, MilvusAction, Plan, PolicyDraft } from '../planner/types.ts';
+import type { FinalizerAction, MilvusAction, ObservationKey, Plan, PolicyDraft } from '../planner/types.ts';
 import { ConnectionPool } from './connections.ts';
 import { addFinalizerFirst, removeFinalizer, type FinalizerOutcome } from './finalizers.ts';
 import { secretResolver, type Inputs, type PolicyKey } from './inputs.ts';
@@ -75,7 +75,7 @@ interface Acted {
   /** Loads Milvus accepted: these are in flight now. */
   loadsSent: number;
   /** Whole-collection loads Milvus accepted, per observation key (for settleLoads). */
-  readonly sentLoads: Map<string, MilvusAction[]>;
+  readonly sentLoads: Map<ObservationKey, MilvusAction[]>;
   /** Releases done: a deleted policy's finalizer can go on the next pass. */
   releasesDone: number;
 }

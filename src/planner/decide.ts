@@ -8,7 +8,7 @@ import type { Claimant } from './arbitrate.ts';
 import type { Estimate } from './estimate.ts';
 import type { Failure } from './retry.ts';
 import { actsOnPartitions, partitionPlanOf, type PartitionPlan } from './partitions.ts';
-import type { CollectionEntry, LoadAction, LoadOptions, LoadReason, MilvusAction, ObservedCollection, ObservedPartition, ReleaseReason } from './types.ts';
+import type { CollectionEntry, LoadAction, LoadOptions, LoadReason, MilvusAction, ObservedCollection, ObservedPartition, ReleaseReason, ObservationKey } from './types.ts';
 
 export interface Decision {
   readonly entry: CollectionEntry;
@@ -24,7 +24,7 @@ export interface Decision {
 export interface DecisionContext {
   readonly winner: Claimant;
   readonly observed: ObservedCollection;
-  readonly observationKey: string;
+  readonly observationKey: ObservationKey;
   readonly database: string;
   readonly estimate: Estimate | undefined;
   /** Set when a budget defers this collection. */
@@ -48,7 +48,7 @@ function memory(ctx: DecisionContext): Pick<CollectionEntry, 'memoryBytes' | 'me
   return ctx.estimate ? { memoryBytes: ctx.estimate.bytes, memorySource: ctx.estimate.source } : {};
 }
 
-function base(ctx: DecisionContext): { policy: string; observationKey: string; database: string; collection: string } {
+function base(ctx: DecisionContext): { policy: string; observationKey: ObservationKey; database: string; collection: string } {
   return { policy: ctx.winner.ref, observationKey: ctx.observationKey, database: ctx.database, collection: ctx.observed.name };
 }
 

@@ -11,7 +11,7 @@ import { estimateOf } from './estimate.ts';
 import { plan } from './plan.ts';
 import { renderPolicyStatus } from './status.ts';
 import { budget, coll, db, describeActions, input, milvusActions, observationKey, policy, T0 } from './testkit.ts';
-import type { ObservedCollection, ObservedDatabase, Plan, PlanInput, PolicyInput } from './types.ts';
+import { observationKeyOf, type ObservationKey, type ObservedCollection, type ObservedDatabase, type Plan, type PlanInput, type PolicyInput } from './types.ts';
 
 const NAMES = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'x0', 'x1'];
 const MiB = 2 ** 20;
@@ -67,8 +67,8 @@ function build(policies: ReturnType<typeof policy>[], observed: ObservedCollecti
 }
 
 /** Milvus after the plan's actions, as an instant-loading server would be. */
-function applyToMilvus(observed: ReadonlyMap<string, ObservedDatabase>, p: Plan): Map<string, ObservedDatabase> {
-  const next = new Map<string, ObservedDatabase>();
+function applyToMilvus(observed: ReadonlyMap<ObservationKey, ObservedDatabase>, p: Plan): Map<ObservationKey, ObservedDatabase> {
+  const next = new Map<ObservationKey, ObservedDatabase>();
   for (const [k, d] of observed) {
     if (!d.ok) {
       next.set(k, d);
@@ -236,7 +236,7 @@ const arbWorldPolicy = (i: number) =>
       const pi: PolicyInput = {
         policy: p,
         problems: r.problem ? [r.problem] : [],
-        observationKey: r.connectionFailure ? `unresolved|${r.database}` : observationKey(r.database),
+        observationKey: r.connectionFailure ? observationKeyOf('(unresolved)', r.database) : observationKey(r.database),
         ...(r.connectionFailure ? { connectionFailure: r.connectionFailure } : {}),
       };
       return pi;
@@ -283,7 +283,7 @@ const arbWorld = fc
     minutes: fc.integer({ min: 0, max: 7 * 24 * 60 }),
   })
   .map(({ policies, databases, budget: b, minutes }): PlanInput => {
-    const observed = new Map<string, ObservedDatabase>();
+    const observed = new Map<ObservationKey, ObservedDatabase>();
     DBS.forEach((name, i) => {
       const d = databases[i];
       if (d) observed.set(observationKey(name), d);
@@ -297,8 +297,8 @@ const arbWorld = fc
  * is there only while a collection is loaded; `truth` is what Milvus measures
  * once it is (the first observation's figure).
  */
-function settle(observed: ReadonlyMap<string, ObservedDatabase>, p: Plan, truth: ReadonlyMap<string, number>): Map<string, ObservedDatabase> {
-  const next = new Map<string, ObservedDatabase>();
+function settle(observed: ReadonlyMap<ObservationKey, ObservedDatabase>, p: Plan, truth: ReadonlyMap<string, number>): Map<ObservationKey, ObservedDatabase> {
+  const next = new Map<ObservationKey, ObservedDatabase>();
   const measured = (k: string, c: ObservedCollection, loaded: boolean): ObservedCollection => {
     const { measuredBytes: _old, loadError: _expired, ...rest } = c;
     const m = truth.get(`${k}/${c.name}`);
@@ -334,7 +334,7 @@ function truthOf(world: PlanInput): Map<string, number> {
   return truth;
 }
 
-function worldWithStatuses(inp: PlanInput, p: Plan, observed: Map<string, ObservedDatabase>): PlanInput {
+function worldWithStatuses(inp: PlanInput, p: Plan, observed: Map<ObservationKey, ObservedDatabase>): PlanInput {
   return {
     ...inp,
     observed,

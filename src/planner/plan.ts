@@ -15,7 +15,7 @@ import { lastTransition, usageCondition, usageOf, usageVerdict, withUsage, type 
 import { policyRef } from './rank.ts';
 import { retryReset, retryRequested, retryStateOf, shapeByRetry, type RetryState } from './retry.ts';
 import { selectCollections, type Selection } from './select.ts';
-import type { Action, Blocker, BudgetDraft, CollectionEntry, ObservedCollection, ObservedDatabase, PlanInput, Plan, PolicyDraft, PolicyInput } from './types.ts';
+import type { Action, Blocker, BudgetDraft, CollectionEntry, ObservedCollection, ObservedDatabase, PlanInput, Plan, PolicyDraft, PolicyInput, ObservationKey } from './types.ts';
 
 /** How long a policy being deleted waits for an unreachable Milvus before its finalizer is dropped (ADR 0005). */
 export const DEFAULT_DELETION_GRACE_MS = 10 * 60_000;
@@ -33,7 +33,7 @@ interface PolicyContext {
 interface CollectionSlot {
   readonly key: string;
   readonly database: string;
-  readonly observationKey: string;
+  readonly observationKey: ObservationKey;
   readonly observed: ObservedCollection;
   readonly claimants: Claimant[];
 }

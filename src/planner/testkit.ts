@@ -2,7 +2,7 @@
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionLoadPolicy, PolicySpec, PolicyStatus } from '../api/policy.ts';
 import { validateBudget, validatePolicy } from '../api/resources.ts';
-import type { Action, MilvusAction, ObservedCollection, ObservedDatabase, PlanInput, PolicyInput } from './types.ts';
+import { type Action, type MilvusAction, type ObservedCollection, type ObservedDatabase, type PlanInput, type PolicyInput, observationKeyOf, type ObservationKey } from './types.ts';
 
 export const T0 = Date.parse('2026-11-23T10:00:00Z');
 
@@ -58,7 +58,7 @@ export function db(...collections: ObservedCollection[]): ObservedDatabase {
   return { ok: true, collections: new Map(collections.map((c) => [c.name, c])) };
 }
 
-export const observationKey = (database = 'default'): string => `anonymous|${database}`;
+export const observationKey = (database = 'default'): ObservationKey => observationKeyOf('anonymous', database);
 
 export function input(policies: (CollectionLoadPolicy | PolicyInput)[], observed: Record<string, ObservedDatabase>, extra: Partial<PlanInput> = {}): PlanInput {
   return {

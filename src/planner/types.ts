@@ -7,6 +7,17 @@ import type { RetryState } from './retry.ts';
 
 export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
 
+/**
+ * Which look at Milvus a policy's collections come from: one per
+ * (credentials, database), since what a caller may see depends on its
+ * credentials. Opaque: made only by `observationKeyOf`, so it cannot be
+ * confused with a policy reference or a collection key.
+ */
+export type ObservationKey = string & { readonly __brand: 'ObservationKey' };
+
+/** `credentials`: a fingerprint of the credentials (never the values), or a fixed word where there are none to resolve. */
+export const observationKeyOf = (credentials: string, database: string): ObservationKey => JSON.stringify([credentials, database]) as ObservationKey;
+
 export interface ObservedPartition {
   readonly loadState: ObservedLoadState;
   readonly progress: number;
@@ -57,7 +68,7 @@ export interface PolicyInput {
   /** A failure that prevents observing for this policy at all (e.g. its credentials Secret is missing). */
   readonly connectionFailure?: ObservationFailure;
   /** Key of this policy's database observation in `PlanInput.observed` (credentials + database). */
-  readonly observationKey: string;
+  readonly observationKey: ObservationKey;
   /**
    * The controller's memory of this policy's failed collections from its
    * last pass. Absent (after a restart): read from the policy's status.
@@ -114,7 +125,7 @@ export interface PlanInput {
   readonly policies: readonly PolicyInput[];
   /** Budgets whose `milvusUri` normalizes to `instance`. */
   readonly budgets: readonly CollectionLoadBudget[];
-  readonly observed: ReadonlyMap<string, ObservedDatabase>;
+  readonly observed: ReadonlyMap<ObservationKey, ObservedDatabase>;
   /** Epoch milliseconds. */
   readonly now: number;
   /** Absent: no usage source is configured for this instance (usage unknown, nothing is released for idleness). */
@@ -134,7 +145,7 @@ export type ReleaseReason = 'Declared' | 'Drift' | 'ScheduleClosed' | 'Preempted
 interface ActionBase {
   /** `namespace/name` of the policy the action is for (the winner). */
   readonly policy: string;
-  readonly observationKey: string;
+  readonly observationKey: ObservationKey;
   readonly database: string;
   readonly collection: string;
   /** Act on these partitions only. */

@@ -8,7 +8,7 @@ import { EstimateCache } from '../../controller/observe.ts';
 import { instanceOf, observeAndPlan } from '../../controller/pass.ts';
 import { PassMemory } from '../../controller/pass-memory.ts';
 import type { MilvusPort } from '../../milvus/port.ts';
-import type { ObservedDatabase, Plan, PolicyInput } from '../../planner/types.ts';
+import type { ObservationKey, ObservedDatabase, Plan, PolicyInput } from '../../planner/types.ts';
 import type { PolicySet } from './inputs.ts';
 import type { Resolver } from './resolvers.ts';
 
@@ -22,7 +22,7 @@ export interface InstancePlan {
   readonly instance: string;
   readonly inputs: readonly PolicyInput[];
   readonly budgets: readonly CollectionLoadBudget[];
-  readonly observed: ReadonlyMap<string, ObservedDatabase>;
+  readonly observed: ReadonlyMap<ObservationKey, ObservedDatabase>;
   readonly plan: Plan;
 }
 

@@ -6,7 +6,7 @@ import { estimateOf } from '../../planner/estimate.ts';
 import { policyRef } from '../../planner/rank.ts';
 import { selects } from '../../planner/select.ts';
 import { iso } from '../../planner/time.ts';
-import type { BudgetDraft, CollectionEntry, MilvusAction, ObservedCollection, Plan, PolicyDraft } from '../../planner/types.ts';
+import type { BudgetDraft, CollectionEntry, MilvusAction, ObservationKey, ObservedCollection, Plan, PolicyDraft } from '../../planner/types.ts';
 import type { InstancePlan } from './instances.ts';
 
 export type ChangeOp = 'load' | 'release' | 'refresh' | 'defer' | 'conflict' | 'problem' | 'nothing';
@@ -67,7 +67,7 @@ export interface InstanceView {
   readonly budgets: readonly BudgetView[];
 }
 
-function observedOf(ip: InstancePlan, observationKey: string, name: string): ObservedCollection | undefined {
+function observedOf(ip: InstancePlan, observationKey: ObservationKey, name: string): ObservedCollection | undefined {
   const db = ip.observed.get(observationKey);
   return db?.ok ? db.collections.get(name) : undefined;
 }
