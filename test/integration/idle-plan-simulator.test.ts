@@ -85,7 +85,7 @@ describe('plan with usage sources (simulator)', { timeout: 300_000 }, () => {
     const usage = `  usage:\n    milvusMetrics: { endpoints: ["http://127.0.0.1:${await freePort()}/metrics"] }\n`;
     const r = await cli(['plan', '-f', '-'], env, idlePolicy(sim.uri) + budget(sim.uri, usage));
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /^ {2}usage \(MilvusMetrics\): unknown, UsageUnavailable: .*nothing is released for idleness/m, r.stdout);
+    assert.match(r.stdout, /^ {2}usage \(MilvusMetrics\): unknown, UsageUnavailable: .*no collection is released for idleness/m, r.stdout);
     assert.match(r.stdout, /^Plan: 0 to load, 0 to release/m);
     assert.equal(sim.mutatingCalls(), 0);
   });

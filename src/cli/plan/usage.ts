@@ -36,6 +36,7 @@ export function usageSourceNote(budgets: readonly CollectionLoadBudget[], view: 
   if (!kind || !view) return undefined;
   // No collection has an empty name: this asks what the source says in general.
   const general = view.usageOf('', '');
-  if (general.state === 'Unknown') return { kind, reason: general.reason, message: `${general.message}; nothing is released for idleness` };
+  // The sources' messages already say that nothing is released for idleness, and what to do.
+  if (general.state === 'Unknown') return { kind, reason: general.reason, message: general.message };
   return { kind, message: ONE_READING[kind] };
 }
