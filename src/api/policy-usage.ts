@@ -119,7 +119,7 @@ export const usageStatusFields = {
     { format: 'date-time', maxLength: 64 },
   ),
   usageUnknownReason: str(
-    'Set when the operator cannot see requests for this collection, so it never releases it for idleness: NoUsageSource (no spec.usage on the budget), UsageSourceUnavailable, NoCollectionLabels (the metrics do not name collections). The UsageKnown condition says what to do.',
+    'Set when the operator cannot see requests for this collection, so it never releases it for idleness (nor loads it on use): UsageNoSource (no budget of this Milvus has spec.usage), UsageNotRead (no reading yet), UsageUnavailable (the proxies or Prometheus do not answer, or not in their format), UsageNotPerCollection (the series name no collection), UsageTooLarge (the answer exceeds 16 MiB or 200,000 series), UsageStale (no good reading for three periods). The UsageKnown condition says what to do.',
     { maxLength: 128 },
   ),
 } as const;

@@ -34,7 +34,7 @@ export const usageSourceSchema = obj(
       {
         url: url('Base URL of the Prometheus HTTP API, such as `http://prometheus.monitoring:9090`.'),
         query: str(
-          "PromQL returning one series per collection with labels `db_name` and `collection_name` whose value grows with requests. Omit for the operator's default over `milvus_proxy_req_count` (searches and queries, failed ones included).",
+          "PromQL instant query returning one series per used collection, with label `collection_name` (and `db_name`; without it the name counts in every database), value above zero when it had requests; `{{period}}` is replaced by the look-back window (`70s`). Omit for the operator's default: searches and queries, failed ones included, from `milvus_proxy_req_count` (recent Milvus) and `milvus_proxy_receive_bytes_count` (2.3.x, whose req_count names no collection), counters that grew within the window plus series that appeared in it.",
           { minLength: 1, maxLength: 4096 },
         ),
       },

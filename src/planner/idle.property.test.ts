@@ -15,7 +15,7 @@ const HOUR = 60 * MIN;
 const RELEASE_AFTER = 2 * HOUR;
 
 const arbUsage: fc.Arbitrary<CollectionUsage> = fc.oneof(
-  fc.record({ reason: fc.constantFrom('UsageSourceUnavailable', 'NoCollectionLabels'), message: fc.constant('usage unknown in this test') }).map((u) => ({ state: 'Unknown' as const, ...u })),
+  fc.record({ reason: fc.constantFrom('UsageUnavailable', 'UsageNotPerCollection'), message: fc.constant('usage unknown in this test') }).map((u) => ({ state: 'Unknown' as const, ...u })),
   fc
     .record({ trackedAgo: fc.integer({ min: 0, max: 6 * HOUR }), usedAgo: fc.option(fc.integer({ min: 0, max: 6 * HOUR }), { nil: undefined }) })
     .map((u) => ({
@@ -66,7 +66,7 @@ function planCase(c: Case, withIdle = true): Plan {
   const usage: UsageInput = {
     periodMs: MIN,
     collections: new Map(c.collections.map((x) => [`default/${x.name}`, x.usage])),
-    otherwise: { state: 'Unknown', reason: 'NoCollectionLabels', message: 'not named by the metrics' },
+    otherwise: { state: 'Unknown', reason: 'UsageNotPerCollection', message: 'not named by the metrics' },
   };
   const transitions = new Map(c.collections.flatMap((x) => (x.last ? [[x.name, x.last] as const] : [])));
   return plan({
@@ -165,7 +165,7 @@ describe('a simulated day', () => {
       const seen = searched === undefined ? undefined : T0 + Math.ceil((searched - T0) / PERIOD) * PERIOD;
       collections.set(`default/${n}`, { state: 'Known', trackedSince: T0, ...(seen !== undefined && seen <= lastRead ? { lastUsedTime: seen } : {}) });
     }
-    return { periodMs: PERIOD, collections, otherwise: { state: 'Unknown', reason: 'NoCollectionLabels', message: 'x' } };
+    return { periodMs: PERIOD, collections, otherwise: { state: 'Unknown', reason: 'UsageNotPerCollection', message: 'x' } };
   }
 
   it('releases the idle ones at releaseAfter (± one period), loads a searched one within one period, never touches the busy ones', () => {

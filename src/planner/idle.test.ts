@@ -15,7 +15,7 @@ function usage(per: Record<string, CollectionUsage>): UsageInput {
   return {
     periodMs: MIN,
     collections: new Map(Object.entries(per).map(([k, v]) => [`default/${k}`, v])),
-    otherwise: { state: 'Unknown', reason: 'NoCollectionLabels', message: 'the metrics do not name this collection' },
+    otherwise: { state: 'Unknown', reason: 'UsageNotPerCollection', message: 'the metrics do not name this collection' },
   };
 }
 
@@ -58,7 +58,7 @@ describe('idle release', () => {
     const p = idlePolicy({ overrideLoaded: true }, {}, { collections: [entry('Loaded', 'Loaded', T0 - 5 * HOUR)] });
     const r = run(input([p], { default: db(coll('c1', 'Loaded')) }));
     assert.deepEqual(r.actions, []);
-    assert.equal(r.status.collections?.[0]?.usageUnknownReason, 'NoUsageSource');
+    assert.equal(r.status.collections?.[0]?.usageUnknownReason, 'UsageNoSource');
     const cond = r.status.conditions?.find((c) => c.type === 'UsageKnown');
     assert.equal(cond?.status, 'False');
     assert.match(cond?.message ?? '', /spec\.usage/);

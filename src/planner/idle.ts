@@ -46,7 +46,7 @@ export interface UsageFacts {
 
 export const NO_USAGE_SOURCE: CollectionUsage = {
   state: 'Unknown',
-  reason: 'NoUsageSource',
+  reason: 'UsageNoSource',
   message: 'no CollectionLoadBudget with spec.usage for this Milvus instance: ask its cluster admin to add a usage source; until then nothing is released for idleness',
 };
 

@@ -103,7 +103,7 @@ export type CollectionUsage =
     }
   | {
       readonly state: 'Unknown';
-      /** CamelCase: `NoUsageSource`, `UsageSourceUnavailable`, `NoCollectionLabels`... */
+      /** One vocabulary with src/usage (docs/usage.md): `UsageNoSource`, `UsageNotRead`, `UsageUnavailable`, `UsageNotPerCollection`, `UsageTooLarge`, `UsageStale`. */
       readonly reason: string;
       /** What is wrong and what to do. */
       readonly message: string;

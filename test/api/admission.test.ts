@@ -84,6 +84,6 @@ describe('CRDs on a real kube-apiserver', { timeout: 300_000 }, () => {
     const usage = await kube.kubectl(['explain', 'clb.spec.usage']);
     assert.match(usage.stdout, /exactly\s+one\s+of\s+`milvusMetrics`\s+or\s+`prometheus`/);
     const status = await kube.kubectl(['explain', 'clp.status.collections.usageUnknownReason']);
-    assert.match(status.stdout, /NoUsageSource/);
+    assert.match(status.stdout, /UsageNoSource/);
   });
 });

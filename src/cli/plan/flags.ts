@@ -27,6 +27,12 @@ names (spec.milvus.credentialsSecret, tls.caSecret) are read from the cluster
   --ca-file PATH       PEM CA bundle for every policy that names tls.caSecret
 Without either, and without a cluster, such a policy is shown as "? problem".
 
+Usage (policies with spec.idle): the source a budget names (spec.usage) is
+read once. One reading of the proxies' /metrics is only a baseline, so usage
+starts now and nothing is released for idleness in the plan; a Prometheus
+query looks back one period plus a minute. Unknown usage is shown with its
+reason ("usage unknown, UsageUnavailable: ..."); it does not fail the plan.
+
 Output:
   -o, --output F       text (default) or json
   -v, --verbose        also list collections that need nothing ("= nothing")

@@ -74,9 +74,25 @@ function changeLines(shown: readonly PlannedChange[], o: RenderOptions): string[
   });
 }
 
+/**
+ * Usage, for policies with `spec.idle`: what the source's single reading
+ * tells, and each policy that cannot see its collections' requests (so
+ * nothing of it is released for idleness).
+ */
+function usageLines(i: InstanceView, o: RenderOptions): string[] {
+  const idle = i.policies.filter((p) => p.usage);
+  if (idle.length === 0) return [];
+  const lines: string[] = [];
+  if (i.usage) lines.push(safeMessage(`  usage (${i.usage.kind}): ${i.usage.reason ? `unknown, ${i.usage.reason}: ` : ''}${i.usage.message}`));
+  for (const p of idle) {
+    if (p.usage && !p.usage.known && p.usage.reason !== i.usage?.reason) lines.push(paint(o.color, COLOR.defer, safeMessage(`  ! ${p.policy}: usage unknown, ${p.usage.reason}: ${p.usage.message}`)));
+  }
+  return lines;
+}
+
 function renderInstance(i: InstanceView, o: RenderOptions): string[] {
   const shown = i.changes.filter((c) => o.verbose || c.op !== 'nothing');
-  const lines = [paint(o.color, '1', `Milvus ${i.instance}`), ...policyLines(i, o), ...changeLines(shown, o)];
+  const lines = [paint(o.color, '1', `Milvus ${i.instance}`), ...policyLines(i, o), ...usageLines(i, o), ...changeLines(shown, o)];
   if (shown.length === 0 && i.policies.every((p) => !p.problem)) lines.push('  no changes');
   for (const b of i.budgets) lines.push(...renderBudget(b, o));
   return lines;

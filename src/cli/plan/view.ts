@@ -8,6 +8,7 @@ import { selects } from '../../planner/select.ts';
 import { iso } from '../../planner/time.ts';
 import type { BudgetDraft, CollectionEntry, MilvusAction, ObservationKey, ObservedCollection, Plan, PolicyDraft } from '../../planner/types.ts';
 import type { InstancePlan } from './instances.ts';
+import type { UsageSourceNote } from './usage.ts';
 
 export type ChangeOp = 'load' | 'release' | 'refresh' | 'defer' | 'conflict' | 'problem' | 'nothing';
 
@@ -32,6 +33,8 @@ export interface PolicyNote {
   /** Why the policy could not be planned at all (MilvusUnavailable, SecretNotFound, InvalidSpec...). */
   readonly problem?: { readonly reason: string; readonly message: string };
   readonly frozen?: string;
+  /** For a policy with `spec.idle`: whether its collections' requests are seen (the UsageKnown condition run would set). */
+  readonly usage?: { readonly known: boolean; readonly reason: string; readonly message: string };
 }
 
 interface BudgetName {
@@ -65,6 +68,8 @@ export interface InstanceView {
   readonly changes: readonly PlannedChange[];
   readonly policies: readonly PolicyNote[];
   readonly budgets: readonly BudgetView[];
+  /** The usage source as plan read it (once); absent when no budget names one. */
+  readonly usage?: UsageSourceNote;
 }
 
 function observedOf(ip: InstancePlan, observationKey: ObservationKey, name: string): ObservedCollection | undefined {
@@ -122,6 +127,7 @@ function noteOf(d: PolicyDraft): PolicyNote {
     ...(d.nextScheduleChange !== undefined ? { nextScheduleChange: iso(d.nextScheduleChange) } : {}),
     ...(problem ? { problem: { reason: problem.reason, message: problem.message } } : {}),
     ...(d.frozen ? { frozen: d.frozen.message } : {}),
+    ...(d.usageKnown ? { usage: { known: d.usageKnown.status, reason: d.usageKnown.reason, message: d.usageKnown.message } } : {}),
   };
 }
 
@@ -188,7 +194,7 @@ export function viewOf(ip: InstancePlan): InstanceView {
   const changes = ip.plan.policies
     .flatMap((d) => changesOf(ip, d))
     .sort((a, b) => a.database.localeCompare(b.database) || a.collection.localeCompare(b.collection) || OP_ORDER[a.op] - OP_ORDER[b.op] || a.policy.localeCompare(b.policy));
-  return { instance: ip.instance, changes, policies: ip.plan.policies.map(noteOf), budgets: ip.plan.budgets.map((bd) => budgetView(ip, changes, bd)) };
+  return { instance: ip.instance, changes, policies: ip.plan.policies.map(noteOf), budgets: ip.plan.budgets.map((bd) => budgetView(ip, changes, bd)), ...(ip.usage ? { usage: ip.usage } : {}) };
 }
 
 /** Only what concerns the policies of one namespace (planned with all of them). */
