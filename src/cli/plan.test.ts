@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MilvusPort } from '../milvus/port.ts';
 import { plan } from '../planner/plan.ts';
-import { budget, coll, db, input, observationKey, policy, T0 } from '../planner/testkit.ts';
+import { budget, coll, db, input, policy, T0 } from '../planner/testkit.ts';
 import type { ObservedDatabase, PlanInput } from '../planner/types.ts';
 import { buildReport, offlineResolver, parsePlanFlags, planInstances, readManifests, readOnly, renderText, summaryLine, viewOf, type InstancePlan, type PlanReport } from './plan.ts';
 import { UsageError } from './run.ts';
@@ -234,6 +234,6 @@ spec:
     assert.ok(ip);
     assert.equal(viewOf(ip).changes[0]?.op, 'load');
     assert.deepEqual(calls, ['listCollections', 'close']);
-    assert.equal(ip.inputs[0]?.observationKey, observationKey(), 'no Secret: observed under the anonymous credentials key');
+    assert.equal(ip.observed.get(ip.inputs[0]!.observationKey)?.ok, true, 'the policy is planned from its own observation');
   });
 });
