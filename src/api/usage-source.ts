@@ -68,3 +68,27 @@ export const usageSourceSchema = obj(
     ],
   },
 );
+
+/** Why usage is unknown: one vocabulary for the readers, the planner and the status (docs/usage.md). */
+export type UsageUnknownReason = 'UsageNoSource' | 'UsageNotRead' | 'UsageUnavailable' | 'UsageNotPerCollection' | 'UsageTooLarge' | 'UsageStale';
+
+/**
+ * What the usage source (src/usage, configured by the budget's
+ * `spec.usage`) knows about one collection, as the planner decides with it.
+ * Times are epoch milliseconds. Defined here because both the usage layer,
+ * which produces it, and the planner, which reads it, may import src/api.
+ */
+export type CollectionUsage =
+  | {
+      readonly state: 'Known';
+      /** The reading that saw its latest request (an upper bound: the request was at most one reading interval earlier). Absent: none since `trackedSince`. */
+      readonly lastUsedTime?: number;
+      /** Usage has been watched without a gap since then (this operator's start, or the source's recovery): idleness counts from max(lastUsedTime, trackedSince). */
+      readonly trackedSince: number;
+    }
+  | {
+      readonly state: 'Unknown';
+      readonly reason: UsageUnknownReason;
+      /** What is wrong and what to do. */
+      readonly message: string;
+    };

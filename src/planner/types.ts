@@ -3,6 +3,7 @@
 import type { BudgetStatus, CollectionLoadBudget } from '../api/budget.ts';
 import type { CollectionLoadPolicy, CollectionState, FailureClass, LoadState, PolicyStatus } from '../api/policy.ts';
 import type { LoadPriority } from '../api/policy-usage.ts';
+import type { CollectionUsage } from '../api/usage-source.ts';
 import type { RetryState } from './retry.ts';
 
 export type ObservedLoadState = 'NotLoad' | 'Loading' | 'Loaded';
@@ -89,25 +90,7 @@ export interface Transition {
   readonly since: number;
 }
 
-/**
- * What the usage source (src/usage, configured by the budget's `spec.usage`)
- * knows about one collection. Times are epoch milliseconds.
- */
-export type CollectionUsage =
-  | {
-      readonly state: 'Known';
-      /** The last time its request counters were seen to grow; absent when no request was seen since tracking began. */
-      readonly lastUsedTime?: number;
-      /** When this operator began tracking usage of the collection (its start, or the source's recovery). */
-      readonly trackedSince: number;
-    }
-  | {
-      readonly state: 'Unknown';
-      /** One vocabulary with src/usage (docs/usage.md): `UsageNoSource`, `UsageNotRead`, `UsageUnavailable`, `UsageNotPerCollection`, `UsageTooLarge`, `UsageStale`. */
-      readonly reason: string;
-      /** What is wrong and what to do. */
-      readonly message: string;
-    };
+export type { CollectionUsage } from '../api/usage-source.ts';
 
 /** Usage of one Milvus instance, for the policies with `spec.idle`. */
 export interface UsageInput {

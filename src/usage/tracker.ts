@@ -2,25 +2,10 @@
 // when it was last used, since when usage has been watched without a gap,
 // or why usage is unknown (then nothing may be released for idleness).
 // Pure apart from its memory; the clock is injected.
-import type { UsageFailureReason, UsageReading } from './types.ts';
+import type { CollectionUsage } from '../api/usage-source.ts';
+import type { UsageReading } from './types.ts';
 
-/**
- * The same shape as the planner's CollectionUsage (src/planner/types.ts,
- * epoch milliseconds), so the controller can hand it over as it is.
- */
-export type CollectionUsage =
-  | {
-      readonly state: 'Known';
-      /** The reading that saw its latest request (an upper bound: the request was at most one reading interval earlier). Absent: none since `trackedSince`. */
-      readonly lastUsedTime?: number;
-      /** Usage has been watched without a gap since then: idleness counts from max(lastUsedTime, trackedSince). */
-      readonly trackedSince: number;
-    }
-  | {
-      readonly state: 'Unknown';
-      readonly reason: UsageFailureReason | 'UsageNotRead' | 'UsageStale';
-      readonly message: string;
-    };
+export type { CollectionUsage } from '../api/usage-source.ts';
 
 export interface UsageTrackerOptions {
   readonly now: () => Date;
