@@ -92,9 +92,9 @@ export function withSharedDefinitions<T>(construct: () => T): T {
   const buildRoot = Root.fromJSON;
   const buildService = grpcUtils.getGRPCService;
   Root.fromJSON = function shared(this: unknown, json: unknown, ...rest: unknown[]): unknown {
-    if (!definitions.has(json) || rest.length > 0) return buildRoot.call(this, json, ...rest);
+    if (!definitions.has(json) || rest.length > 0) return Reflect.apply(buildRoot, this, [json, ...rest]);
     let root = roots.get(json);
-    if (root === undefined) roots.set(json, (root = buildRoot.call(this, json)));
+    if (root === undefined) roots.set(json, (root = Reflect.apply(buildRoot, this, [json])));
     return root;
   };
   grpcUtils.getGRPCService = (proto, options) => {
