@@ -153,6 +153,20 @@ describe('Informer', () => {
     assert.match(http.current().path, /resourceVersion=15$/);
   });
 
+  it('caches objects without metadata.managedFields, from lists and from watch events', async (t) => {
+    const managed = [{ manager: 'milvus-load-operator', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } }];
+    const { http, inf } = setup(t, {}, (h) => {
+      const o = h.put('a', 1);
+      (o.metadata as { managedFields?: unknown }).managedFields = managed;
+    });
+    await settle('watch', () => http.watches.length === 1);
+    assert.equal('managedFields' in (inf.get('ns/a')?.metadata ?? {}), false, 'listed');
+    const b = http.put('b', 1);
+    http.current().send('ADDED', { ...b, metadata: { ...b.metadata, managedFields: managed } });
+    assert.equal(inf.get('ns/b')?.spec?.v, 1);
+    assert.equal('managedFields' in (inf.get('ns/b')?.metadata ?? {}), false, 'watched');
+  });
+
   it('an expired continue token falls back to one LIST without pages, as client-go does', async (t) => {
     const { http, inf, errors } = setup(t, { pageSize: 2 }, (h) => {
       ['a', 'b', 'c'].forEach((n) => h.put(n, 1));

@@ -51,6 +51,16 @@ export function objectKey(o: KubeObject): string {
 
 class GoneError extends Error {}
 
+/**
+ * Drops `metadata.managedFields` before an object is cached, as
+ * controller-runtime's TransformStripManagedFields does: nothing here reads
+ * it, and with the operator's own status writes it lists every status field
+ * of every collection, a large share of each cached policy.
+ */
+function stripManagedFields(o: KubeObject): void {
+  delete (o.metadata as { managedFields?: unknown }).managedFields;
+}
+
 export class Informer<T extends KubeObject> {
   private readonly opts: InformerOptions<T>;
   private readonly cache = new Map<string, T>();
@@ -153,6 +163,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private store(item: T, seen: Set<string>): void {
+    stripManagedFields(item);
     const key = objectKey(item);
     seen.add(key);
     const prev = this.cache.get(key);
@@ -213,6 +224,7 @@ export class Informer<T extends KubeObject> {
       throw new Error(`${this.opts.name}: watch error ${s.code ?? '?'}: ${s.message ?? ''}`);
     }
     const obj = ev.object as T;
+    stripManagedFields(obj);
     if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
     if (ev.type === 'BOOKMARK') return false;
     const key = objectKey(obj);
