@@ -27,6 +27,7 @@ const TINY: BenchSizes = {
   secrets: 2,
   growth: [10, 20],
   timeoutMsPer1000: 3_000_000,
+  usageSeconds: 25,
 };
 
 /** A memory series that holds samples of a live Node process. */
