@@ -25,7 +25,7 @@ export function usageTarget(r: BenchResults): string[] {
     `steady state with usage-aware memory${u ? ` (${u.policies.toLocaleString('en')} policies with spec.idle, ${u.proxies} proxy /metrics endpoints, usage period ${u.usagePeriodSeconds} s)` : ''}`,
     '1 scrape per endpoint per usage period, not per pass; 0 status writes (lastUsedTime coarse)',
     u
-      ? `${u.scrapes.perEndpointPerPeriod} scrapes per endpoint per period (${u.scrapes.total} in ${u.steady.windowSeconds} s, ${u.steady.passes} passes); ${u.steady.statusWrites} status writes; Milvus RPCs ${u.steady.rpcsPerResync} per resync${base ? ` vs ${base.rpcsPerResync} without spec.idle` : ''}`
+      ? `${u.scrapes.perEndpointPerPeriod} scrapes per endpoint per period (${u.scrapes.total} in ${u.steady.windowSeconds} s, ${u.steady.passes} passes); ${u.steady.statusWrites} status writes; Milvus RPCs ${u.steady.rpcsPerResync} per resync${base ? ` vs ${base.rpcsPerResync} without spec.idle` : ''}; RSS ${u.steady.rssNowMiB} MiB${base ? ` vs ${base.rssNowMiB} MiB` : ''}`
       : '—',
     met(u ? usageMet(u) : undefined),
   ];
