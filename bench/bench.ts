@@ -9,8 +9,9 @@ import { globWorstCase, type GlobBenchResult } from './glob.ts';
 import { describeMachine, type Machine } from './machine.ts';
 import { coldStart, latency, naiveComparison, steadyState, type ColdResult, type LatencyResult, type NaiveResult, type SteadyResult } from './scenarios.ts';
 import { BenchSession } from './session.ts';
+import { CountedProxyEndpoints, USAGE_IDLE, USAGE_PROXIES, usageCost, type UsageResult } from './usage.ts';
 
-export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth', 'glob'] as const;
+export const SCENARIOS = ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth', 'glob', 'usage'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchSizes {
@@ -32,12 +33,14 @@ export interface BenchSizes {
   readonly growth: readonly number[];
   /** Cold start timeout per 1,000 policies. */
   readonly timeoutMsPer1000: number;
+  /** The usage scenario's steady-state window, seconds (at least `resyncs` resyncs). */
+  readonly usageSeconds: number;
 }
 
 const BASELINE: BaselineSizes = { policies: [0, 10, 100], instances: [1, 10, 50], policiesAcrossInstances: 10, resyncs: 10, resyncSeconds: 1 };
-export const FULL: BenchSizes = { policies: 1000, perDatabase: 1000, resyncSeconds: 5, resyncs: 10, applies: 200, baselinePasses: 10, baseline: BASELINE, secretPolicies: 1000, secrets: 10, growth: [1000, 5000, 10_000, 20_000], timeoutMsPer1000: 600_000 };
+export const FULL: BenchSizes = { policies: 1000, perDatabase: 1000, resyncSeconds: 5, resyncs: 10, applies: 200, baselinePasses: 10, baseline: BASELINE, secretPolicies: 1000, secrets: 10, growth: [1000, 5000, 10_000, 20_000], timeoutMsPer1000: 600_000, usageSeconds: 60 };
 // The memory floor is small already: the quick run measures it at full size.
-export const QUICK: BenchSizes = { policies: 200, perDatabase: 500, resyncSeconds: 2, resyncs: 5, applies: 30, baselinePasses: 3, baseline: BASELINE, secretPolicies: 200, secrets: 10, growth: [100, 200, 400], timeoutMsPer1000: 300_000 };
+export const QUICK: BenchSizes = { policies: 200, perDatabase: 500, resyncSeconds: 2, resyncs: 5, applies: 30, baselinePasses: 3, baseline: BASELINE, secretPolicies: 200, secrets: 10, growth: [100, 200, 400], timeoutMsPer1000: 300_000, usageSeconds: 40 };
 
 export interface ScenarioFile<T> {
   scenario: ScenarioName;
@@ -66,6 +69,7 @@ export interface BenchResults {
   secrets?: { cold: ColdResult; steady: SteadyResult };
   growth?: { points: GrowthPoint[]; skipped: { policies: number; reason: string }[] };
   glob?: GlobBenchResult;
+  usage?: UsageResult;
 }
 
 export interface RunOptions {
@@ -192,6 +196,27 @@ async function runSecrets(o: RunOptions, main: string, out: BenchResults): Promi
   }
 }
 
+/** The main layout with spec.idle everywhere and a budget reading the proxies' /metrics: what usage awareness costs in steady state. */
+async function runUsage(o: RunOptions, main: string, out: BenchResults): Promise<void> {
+  const z = o.sizes;
+  const log = logOf(o);
+  const started = new Date();
+  log(`bench: usage: ${z.policies} policies with spec.idle, ${USAGE_PROXIES} proxy /metrics endpoints: starting kube-apiserver and the simulator`);
+  const s = await BenchSession.start({ policies: z.policies, perDatabase: z.perDatabase, resyncSeconds: z.resyncSeconds, idle: USAGE_IDLE, operatorMain: main, log });
+  const endpoints = await CountedProxyEndpoints.start(s.sim.proxyMetrics, USAGE_PROXIES);
+  try {
+    const u = await usageCost(s, endpoints, { minResyncs: z.resyncs, windowSeconds: z.usageSeconds, timeoutMs: timeoutFor(z, z.policies) });
+    out.usage = u;
+    log(
+      `  usage: ${u.steady.rpcsPerResync} RPCs/resync (${u.steady.passes} passes in ${u.steady.resyncPeriods} resyncs), ${u.scrapes.perEndpointPerPeriod} scrapes per endpoint per ${u.usagePeriodSeconds} s period, ${u.steady.statusWrites} status writes, RSS ${u.steady.rssNowMiB} MiB (peak ${u.steady.peakRssMiB})`,
+    );
+    await save(o, 'usage', started, u);
+  } finally {
+    await endpoints.stop();
+    await s.stop();
+  }
+}
+
 async function runGrowth(o: RunOptions, main: string, out: BenchResults): Promise<void> {
   const z = o.sizes;
   const log = logOf(o);
@@ -256,5 +281,6 @@ export async function runBench(o: RunOptions): Promise<BenchResults> {
   }
   if (want.has('secrets')) await runSecrets(o, main, out);
   if (want.has('growth')) await runGrowth(o, main, out);
+  if (want.has('usage')) await runUsage(o, main, out);
   return out;
 }

@@ -17,6 +17,15 @@ export interface LayoutOptions {
   readonly latencyCollections?: number;
   /** Credentials Secrets the policies share, round robin (none by default). */
   readonly credentialSecrets?: number;
+  /** Every policy's spec.idle (the usage scenario); none by default. */
+  readonly idle?: IdlePlan;
+}
+
+/** spec.idle as the usage scenario writes it. */
+export interface IdlePlan {
+  readonly releaseAfter: string;
+  readonly overrideLoaded?: boolean;
+  readonly loadOnUse?: boolean;
 }
 
 export interface PolicyPlan {
@@ -30,6 +39,7 @@ export interface PolicyPlan {
   readonly preloaded: readonly string[];
   /** Its spec.milvus.credentialsSecret, if any. */
   readonly secret?: string;
+  readonly idle?: IdlePlan;
 }
 
 export interface Layout {
@@ -68,6 +78,7 @@ export function makeLayout(o: LayoutOptions): Layout {
       selector: i % 5 === 0 ? { patterns: [`c_${group}_*`] } : { names: collections },
       preloaded,
       ...(secrets.length > 0 ? { secret: secrets[i % secrets.length] } : {}),
+      ...(o.idle ? { idle: o.idle } : {}),
     });
   }
   const latency: { name: string; database: string }[] = [];
@@ -89,7 +100,7 @@ export function policyManifest(p: PolicyPlan, uri: string): Record<string, unkno
     apiVersion: API_VERSION,
     kind: POLICY_KIND,
     metadata: { name: p.name, namespace: NAMESPACE },
-    spec: { milvus: { uri, database: p.database, ...(p.secret ? { credentialsSecret: { name: p.secret } } : {}) }, selector: p.selector, state: p.state },
+    spec: { milvus: { uri, database: p.database, ...(p.secret ? { credentialsSecret: { name: p.secret } } : {}) }, selector: p.selector, state: p.state, ...(p.idle ? { idle: p.idle } : {}) },
   };
 }
 

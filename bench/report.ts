@@ -9,6 +9,7 @@ import type { GlobCase } from './glob.ts';
 import { by, kv, met } from './report-format.ts';
 import { baselineTable, floorTargets, memoryDetails, memorySvg, secretsTarget } from './report-memory.ts';
 import { lineChartSvg } from './chart.ts';
+import { usageDetails, usageTarget } from './report-usage.ts';
 import type { Machine } from './machine.ts';
 
 export interface LoadedResults {
@@ -57,6 +58,7 @@ export function targetsTable(r: BenchResults): string {
   const l = r.latency;
   rows.push(['apply → first LoadCollection', 'p50 ≤ 50 ms, p99 ≤ 250 ms', l ? `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms (${l.applies} applies, ${l.policies} policies present)` : '—', met(l ? l.p50Ms <= 50 && l.p99Ms <= 250 : undefined)]);
   rows.push(secretsTarget(r));
+  rows.push(usageTarget(r));
   const b = r.naive;
   rows.push(['RPCs vs a naive per-collection poller, steady state', '≤ 1/100', b ? `1/${Math.round(1 / b.rpcRatio)} (${b.operatorRpcsPerPass} vs ${b.naiveRpcsPerPass} per pass)` : '—', met(b ? b.rpcRatio <= 0.01 : undefined)]);
   const g10 = r.growth?.points.find((p) => p.policies === 10_000);
@@ -145,6 +147,7 @@ export function detailsSection(r: BenchResults): string {
 - Cold start on a fresh simulator: naive converged Milvus in ${b.naiveColdSeconds} s with ${b.naiveColdRpcs.toLocaleString('en')} RPCs; the operator's last action came after ${b.operatorColdLastActionSeconds} s with ${b.operatorColdRpcs.toLocaleString('en')} RPCs (time ratio ${b.coldTimeRatio}, RPC ratio ${b.coldRpcRatio}; the operator also wrote every status, the poller writes none).
 - Naive poller peak RSS: ${b.naiveMaxRssMiB} MiB.`);
   }
+  out.push(...usageDetails(r));
   out.push(...memoryDetails(r));
   return out.join('\n\n');
 }

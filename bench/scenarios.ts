@@ -114,7 +114,7 @@ export async function coldStart(s: BenchSession, timeoutMs: number): Promise<Col
 }
 
 /** Waits until no policy status changed for `quietMs` (the operator has nothing left to report). */
-async function quiet(s: BenchSession, quietMs: number, timeoutMs: number): Promise<void> {
+export async function quiet(s: BenchSession, quietMs: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let seen = s.tracker.statusChanges;
   let since = Date.now();
@@ -138,6 +138,9 @@ export interface SteadyResult {
   /** Reconcile passes of the instance in the window (one pass observes every database once). */
   passes: number;
   windowSeconds: number;
+  /** The window, epoch ms: from the first pass in it to the pass that ends it (other counts use the same span). */
+  windowStartAt: number;
+  windowEndAt: number;
   rpcs: Record<string, number>;
   rpcsPerResync: number;
   rpcsPerPass: number;
@@ -232,6 +235,8 @@ export async function steadyState(s: BenchSession, resyncs: number): Promise<Ste
     resyncPeriods: round(periods, 1),
     passes,
     windowSeconds: round((endAt - first.at) / 1000, 1),
+    windowStartAt: first.at,
+    windowEndAt: endAt,
     rpcs,
     rpcsPerResync: round(total / periods, 1),
     rpcsPerPass: round(total / passes, 1),

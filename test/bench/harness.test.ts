@@ -27,6 +27,7 @@ const TINY: BenchSizes = {
   secrets: 2,
   growth: [10, 20],
   timeoutMsPer1000: 3_000_000,
+  usageSeconds: 25,
 };
 
 /** A memory series that holds samples of a live Node process. */
@@ -118,6 +119,17 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 600_000 }, () => {
     assert.ok(sec.steady.passes >= TINY.resyncs);
     assert.equal(sec.steady.secretGetsPerPass, Math.round((sec.steady.secretGets / sec.steady.passes) * 10) / 10);
 
+    const use = r.usage;
+    assert.ok(use, why);
+    assert.equal(use.cold.statusesCorrect, TINY.policies, 'spec.idle and the usage budget leave every status correct');
+    assert.equal(use.steady.mutatingRpcs, 0, 'releaseAfter 1h: nothing becomes idle during the run');
+    assert.equal(use.proxies, 2);
+    assert.ok(use.scrapes.perEndpoint.every((n) => n >= 1), `every endpoint scraped in the window: ${JSON.stringify(use.scrapes)}`);
+    // One reading per period: never one per pass, and the passes outnumber the periods at a 1 s resync.
+    assert.ok(use.scrapes.total < use.steady.passes * use.proxies, JSON.stringify({ scrapes: use.scrapes, passes: use.steady.passes }));
+    assert.equal(use.collectionsWithLastUsed, use.collections, `usage known for every collection: ${JSON.stringify(use.usageUnknown)}`);
+    assert.match(targetsTable(r), /steady state with usage-aware memory \(20 policies with spec.idle/);
+
     const mem = memorySvg(r) ?? '';
     assert.match(mem, /^<svg /);
     assert.ok((mem.match(/<polyline /g) ?? []).length >= 4 * 4, 'floor, cold start, steady state and applies at least');
@@ -127,7 +139,7 @@ describe('bench harness (smoke, tiny sizes)', { timeout: 600_000 }, () => {
     assert.equal((svg.match(/<polyline /g) ?? []).length, 4);
     assert.match(targetsTable(r), /cold start: 20 policies over 200 collections/);
 
-    for (const name of ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth']) {
+    for (const name of ['cold-start', 'steady-state', 'latency', 'naive', 'baseline', 'secrets', 'growth', 'usage']) {
       const file = join(dir, `${name}.json`);
       assert.ok(existsSync(file), `${file} written`);
       const f = JSON.parse(await readFile(file, 'utf8')) as ScenarioFile<unknown>;
