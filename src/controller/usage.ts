@@ -27,15 +27,20 @@ interface Watch {
   readonly reader: UsageReader;
   readonly tracker: UsageTracker;
   readonly periodMs: number;
+  readonly sourceKind: UsageSourceConfig['kind'];
   nextReadAt: number;
 }
 
 /** What one pass knows about usage on its instance. */
 export interface UsageView {
+  /** The kind of source the budget names. */
+  readonly sourceKind: UsageSourceConfig['kind'];
   readonly periodMs: number;
   /** When the next reading is due (epoch ms): the controller wakes the instance then. */
   readonly nextReadAt: number;
   usageOf(database: string, collection: string): CollectionUsage;
+  /** What the source says in general: known (no request seen) or unknown and why; the answer for a collection it has not named. */
+  sourceState(): CollectionUsage;
 }
 
 function configOf(spec: UsageSourceSpec): UsageSourceConfig | undefined {
@@ -76,7 +81,14 @@ export class UsageWatches {
       watch.tracker.record(await watch.reader.read());
       watch.nextReadAt = now + watch.periodMs;
     }
-    return { periodMs: watch.periodMs, nextReadAt: watch.nextReadAt, usageOf: (db, collection) => watch.tracker.usage(db, collection) };
+    return {
+      sourceKind: watch.sourceKind,
+      periodMs: watch.periodMs,
+      nextReadAt: watch.nextReadAt,
+      usageOf: (db, collection) => watch.tracker.usage(db, collection),
+      // No Milvus collection has an empty name: the tracker's general state.
+      sourceState: () => watch.tracker.usage('', ''),
+    };
   }
 
   /** The instance's watch; a changed source or period starts a new one (its history no longer applies). */
@@ -87,7 +99,7 @@ export class UsageWatches {
     const now = this.now;
     // A reading older than three periods no longer counts: the source has been failing or unread.
     const tracker = new UsageTracker({ now: () => new Date(now()), staleAfterMs: 3 * source.periodMs });
-    const watch: Watch = { fingerprint, reader: this.factory(source.config, source.periodMs), tracker, periodMs: source.periodMs, nextReadAt: 0 };
+    const watch: Watch = { fingerprint, reader: this.factory(source.config, source.periodMs), tracker, periodMs: source.periodMs, sourceKind: source.config.kind, nextReadAt: 0 };
     this.byInstance.set(instance, watch);
     return watch;
   }
@@ -101,6 +113,5 @@ export class UsageWatches {
 export function usageInput(view: UsageView, databases: ReadonlyMap<string, Iterable<string>>): UsageInput {
   const collections = new Map<string, CollectionUsage>();
   for (const [db, names] of databases) for (const name of names) collections.set(`${db}/${name}`, view.usageOf(db, name));
-  // No Milvus collection has an empty name: this is the source's general state (known with no request, or unknown and why).
-  return { periodMs: view.periodMs, collections, otherwise: view.usageOf('', '') };
+  return { periodMs: view.periodMs, collections, otherwise: view.sourceState() };
 }

@@ -54,7 +54,7 @@ export async function planInstances(src: PolicySet, resolve: Resolver, factory: 
       sorted.map(async ([instance, { policies, budgets }]): Promise<InstancePlan> => {
         const usage = await watches.observe(instance, budgets);
         const r = await observeAndPlan(shared, { instance, policies, budgets, now, ...(usage ? { usage } : {}) });
-        const note = usageSourceNote(budgets, usage);
+        const note = usageSourceNote(usage);
         return { instance, inputs: r.ins.inputs, budgets, observed: r.observed, plan: r.plan, ...(note ? { usage: note } : {}) };
       }),
     );

@@ -3,7 +3,6 @@
 // tells. A proxies' /metrics source needs two readings to see a request (the
 // first is the baseline), so in a plan its usage starts now and nothing is
 // released or loaded for it; a Prometheus query looks back over a window.
-import type { CollectionLoadBudget } from '../../api/budget.ts';
 import type { UsageView } from '../../controller/usage.ts';
 
 /** The usage source of an instance as plan read it; absent when its budgets name none. */
@@ -15,15 +14,6 @@ export interface UsageSourceNote {
   readonly message: string;
 }
 
-/** The kind of the source UsageWatches picks: the oldest budget with `spec.usage` (src/controller/usage.ts). */
-function kindOf(budgets: readonly CollectionLoadBudget[]): UsageSourceNote['kind'] | undefined {
-  const oldest = budgets
-    .filter((b) => b.spec.usage !== undefined)
-    .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name))[0];
-  if (oldest?.spec.usage?.milvusMetrics) return 'MilvusMetrics';
-  return oldest?.spec.usage?.prometheus ? 'Prometheus' : undefined;
-}
-
 const ONE_READING: Readonly<Record<UsageSourceNote['kind'], string>> = {
   MilvusMetrics:
     "read once: the proxies' /metrics counters of a single reading are only a baseline (a request shows as a counter that grew between two readings), so this plan counts usage as starting now: nothing is released for idleness and nothing is loaded on use; `run` decides from its second reading on",
@@ -31,11 +21,10 @@ const ONE_READING: Readonly<Record<UsageSourceNote['kind'], string>> = {
     'read once: the Prometheus query covers the last usage period plus a minute, so collections with requests in that window count as used now and the others as unused since its start (or their load, whichever is later)',
 };
 
-export function usageSourceNote(budgets: readonly CollectionLoadBudget[], view: UsageView | undefined): UsageSourceNote | undefined {
-  const kind = kindOf(budgets);
-  if (!kind || !view) return undefined;
-  // No collection has an empty name: this asks what the source says in general.
-  const general = view.usageOf('', '');
+export function usageSourceNote(view: UsageView | undefined): UsageSourceNote | undefined {
+  if (!view) return undefined;
+  const kind = view.sourceKind;
+  const general = view.sourceState();
   // The sources' messages already say that nothing is released for idleness, and what to do.
   if (general.state === 'Unknown') return { kind, reason: general.reason, message: general.message };
   return { kind, message: ONE_READING[kind] };
