@@ -10,6 +10,7 @@ import { policyRef } from '../planner/rank.ts';
 import { type PolicyInput, observationKeyOf, type ObservationKey } from '../planner/types.ts';
 import { resolveConnection, type ConnectionPool, type Resolved } from './connections.ts';
 import type { EndpointList } from './credential-scope.ts';
+import { databaseOf } from './cells.ts';
 import type { PassMemory } from './pass-memory.ts';
 
 /** `namespace/name` of a policy. */
@@ -19,6 +20,8 @@ export type PolicyKey = string;
 export interface ObservationGroup {
   readonly port: MilvusPort;
   readonly database: string;
+  /** The credentials' fingerprint (ConnectionPool key). */
+  readonly credentials: string;
 }
 
 export interface Inputs {
@@ -93,7 +96,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       const v = validateOnce(raw);
       const policy = v.ok ? { ...v.object, status: raw.status } : raw;
       const problems = v.ok ? [] : v.errors.map(formatFieldError);
-      const db = policy.spec.milvus.database ?? 'default';
+      const db = databaseOf(policy);
       const remembered = src.memory.recall(instance, raw);
       const base = { policy, ...(remembered ? { retries: remembered.retries, transitions: remembered.transitions } : {}) };
       if (src.unparsable) {
@@ -109,7 +112,7 @@ export async function resolveInputs(src: InputSources, instance: string, mine: r
       if (!conn.ok) return { ...base, problems, observationKey: UNRESOLVED(db), connectionFailure: { reason: conn.reason, message: conn.message, class: 'Terminal' } };
       usedCredentials.add(conn.credentialKey);
       const observationKey = observationKeyOf(conn.credentialKey, db);
-      if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(instance, conn.credentialKey, conn.settings), database: db });
+      if (!groups.has(observationKey)) groups.set(observationKey, { port: src.pool.get(instance, conn.credentialKey, conn.settings), database: db, credentials: conn.credentialKey });
       return { ...base, problems, observationKey };
     }),
   );

@@ -179,6 +179,27 @@ describe('operator', () => {
     await wait('reconciled after the change', () => env.stats.length > n);
   });
 
+  it('a policy change between resyncs is a pass over its database only; the gauges stay whole', async (t) => {
+    const env = start(t);
+    for (const db of ['a', 'b']) {
+      env.milvus.add('c1', { database: db });
+      env.api.put(policy({ name: `p-${db}`, spec: { milvus: { uri: 'http://milvus:19530', database: db }, selector: { names: ['c1'] } } }));
+    }
+    const op = await env.run();
+    await wait('first reconcile', () => env.stats.length > 0);
+    await op.queue.whenIdle();
+    assert.equal(env.stats[0]?.s.partial, false, 'the first pass is whole');
+    const listed: string[] = [];
+    env.milvus.failWhen('listCollections', (args) => void listed.push(String(args[0])));
+    const n = env.stats.length;
+    env.api.modify('p-b', (p) => (p.metadata.annotations = { 'milvusload.io/refresh': 'now' }));
+    await wait('reconciled after the change', () => env.stats.length > n);
+    await op.queue.whenIdle();
+    assert.equal(env.stats.at(-1)?.s.partial, true);
+    assert.deepEqual([...new Set(listed)], ['b']);
+    assert.match(await env.metrics.registry.metrics(), /milvus_load_operator_policies\{milvus="milvus:19530",ready="true"\} 2/);
+  });
+
   it('reports Kubernetes API failures of a reconcile for readiness, and keeps retrying', async (t) => {
     const env = start(t, { maxBackoffMs: 50 });
     env.milvus.add('c1');

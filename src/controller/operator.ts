@@ -1,6 +1,7 @@
 // Wiring: informers for policies and budgets feed instance keys into the
-// work queue; a resync timer re-adds every instance; the reconciler does the
-// rest. Informer callbacks only enqueue.
+// work queue (and tell the pass schedule what changed); a resync timer
+// re-adds every instance; the reconciler does the rest. Informer callbacks
+// only enqueue.
 import type { CollectionLoadBudget } from '../api/budget.ts';
 import { instanceKey } from '../api/instance.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
@@ -18,7 +19,9 @@ import { EstimateCache } from './observe.ts';
 import { WorkQueue, type Outcome } from './queue.ts';
 import { instanceOf } from './pass.ts';
 import { UsageWatches } from './usage.ts';
-import { createReconciler, type ReconcileStats } from './reconcile.ts';
+import { createReconciler, type PassRequest, type ReconcileStats } from './reconcile.ts';
+import { databaseOf } from './cells.ts';
+import { PassSchedule } from './pass-schedule.ts';
 
 export interface OperatorOptions {
   readonly http: KubeHttp;
@@ -101,15 +104,25 @@ export function createOperator(o: OperatorOptions): Operator {
   // would defer). Its worker is `work`, below.
   const q = new WorkQueue((instance) => work(instance), { concurrency: o.concurrency, maxBackoffMs: o.maxBackoffMs ?? 30_000, clock });
   q.pause();
+  // What each instance's next pass covers: the whole instance, or the cells events touched.
+  const schedule = new PassSchedule();
   // A URI that cannot be parsed still gets its policy a status (InvalidSpec), under a key of its own.
   const enqueueUri = (uri: string | undefined): void => {
     if (uri !== undefined) q.add(instanceOf(uri));
   };
-  /** An informer's change handler: the object's instance, and its former one when the URI moved. */
+  /**
+   * An informer's change handler: the object's instance, and its former one
+   * when the URI moved. `mark` tells the schedule what changed there: a
+   * policy's database, or (a budget) the whole instance.
+   */
   const enqueueInstanceOf =
-    <T extends Watched>(uriOf: (o: T) => string | undefined) =>
+    <T extends Watched>(uriOf: (o: T) => string | undefined, mark: (instance: string, o: T) => void) =>
     (_key: string, cur: T | undefined, prev: T | undefined): void => {
       if (onlyStatusChanged(prev, cur)) return;
+      for (const o of [prev, cur]) {
+        const uri = o ? uriOf(o) : undefined;
+        if (o && uri !== undefined) mark(instanceOf(uri), o);
+      }
       const now = cur ? uriOf(cur) : undefined;
       const before = prev ? uriOf(prev) : undefined;
       enqueueUri(now);
@@ -124,7 +137,10 @@ export function createOperator(o: OperatorOptions): Operator {
         name: `policies ${path}`,
         path,
         // A malformed object may lack spec.milvus: it is simply not enqueued.
-        onChange: enqueueInstanceOf((p) => p.spec?.milvus?.uri),
+        onChange: enqueueInstanceOf(
+          (p) => p.spec?.milvus?.uri,
+          (instance, p) => schedule.touch(instance, databaseOf(p)),
+        ),
         onError: (err, attempt, retryInMs) => {
           metrics?.watchRestarts.inc({ resource: 'collectionloadpolicies' });
           log.warn('policy watch failed; restarting it', { error: err.message, attempt, retryInMs });
@@ -135,7 +151,10 @@ export function createOperator(o: OperatorOptions): Operator {
     ...watchOptions,
     name: 'budgets',
     path: budgetsPath,
-    onChange: enqueueInstanceOf((b) => b.spec?.milvusUri),
+    onChange: enqueueInstanceOf(
+      (b) => b.spec?.milvusUri,
+      (instance) => schedule.wholeNow(instance),
+    ),
     onError: (err, attempt, retryInMs) => {
       metrics?.watchRestarts.inc({ resource: 'collectionloadbudgets' });
       log.warn('budget watch failed; restarting it', { error: err.message, attempt, retryInMs });
@@ -160,7 +179,7 @@ export function createOperator(o: OperatorOptions): Operator {
     settings: { resyncMs: o.resyncMs, pollMs: 2000, actionConcurrency: 8, dryRun: o.dryRun, statusHeartbeatMs: 10 * 60_000 },
     onReconciled: (instance, stats) => {
       if (metrics) {
-        recordPlanGauges(metrics, instance, stats.plan);
+        if (!stats.partial) recordPlanGauges(metrics, instance, stats.plan);
         metrics.statusWrites.inc(stats.statusWrites);
         for (const a of stats.plan.actions) if (a.kind === 'load' || a.kind === 'release') metrics.milvusActions.inc({ action: a.kind, reason: a.reason });
         if (stats.actionFailures > 0) metrics.reconcileErrors.inc({ milvus: instance, reason: 'MilvusActionFailed' }, stats.actionFailures);
@@ -168,22 +187,30 @@ export function createOperator(o: OperatorOptions): Operator {
       o.onReconciled?.(instance, stats);
     },
   });
-  /** One reconcile of an instance, counted and timed; a failure is retried with the queue's backoff. */
+  /** The instance's next pass, as the schedule says; its outcome goes back through the schedule. */
   async function work(instance: string): Promise<Outcome> {
+    const pass = schedule.take(instance, clock.now());
+    if (pass.kind === 'nothing') return { ok: true, requeueAfterMs: pass.dueInMs };
+    const cells = pass.kind === 'cells' ? pass.databases : undefined;
+    const outcome = await counted(instance, { ...(cells ? { databases: cells } : {}), touched: () => schedule.takeTouched(instance) });
+    return schedule.passed(instance, pass.kind, outcome, clock.now());
+  }
+  /** One reconcile of an instance, counted and timed; a failure is retried with the queue's backoff. */
+  async function counted(instance: string, request: PassRequest): Promise<Outcome> {
     const started = performance.now();
     const done = (result: string): void => {
       metrics?.reconcileTotal.inc({ milvus: instance, result });
       metrics?.reconcileDuration.observe({ milvus: instance }, (performance.now() - started) / 1000);
     };
     try {
-      const outcome = await reconcile(instance);
+      const outcome = await reconcile(instance, request);
       kubeFailing.delete(instance);
       done(outcome.ok ? 'ok' : 'unreachable');
       if (!outcome.ok) {
         metrics?.reconcileErrors.inc({ milvus: instance, reason: 'MilvusUnavailable' });
         metrics?.queueRetries.inc();
       }
-      log.debug('reconciled', { instance, ms: Math.round(performance.now() - started) });
+      log.debug('reconciled', { instance, databases: request.databases ? [...request.databases].join(',') : '(all)', ms: Math.round(performance.now() - started) });
       return outcome;
     } catch (e: unknown) {
       const kube = e instanceof KubeApiError;
@@ -230,7 +257,11 @@ export function createOperator(o: OperatorOptions): Operator {
       // this only adds instances the queue has lost track of: adding them all
       // would run a second pass per period for each.
       resyncTimer = setInterval(() => {
-        for (const k of allInstances()) if (!q.has(k)) q.add(k);
+        for (const k of allInstances()) {
+          if (q.has(k)) continue;
+          schedule.wholeNow(k);
+          q.add(k);
+        }
       }, o.resyncMs);
       await Promise.resolve();
     },

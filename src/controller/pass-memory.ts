@@ -25,23 +25,29 @@ export class PassMemory {
     return this.byInstance.get(instance)?.get(identity(policy));
   }
 
-  /** Replaces the instance's memory with this pass's outcome (final drafts); policies no longer there are forgotten. */
+  /**
+   * Records this pass's outcome (final drafts) for the policies it planned;
+   * a pass may plan only part of the instance (a cell), so others are kept.
+   */
   remember(instance: string, drafts: readonly PolicyDraft[], now: number): void {
-    const before = this.byInstance.get(instance);
-    const next = new Map<string, Remembered>();
+    let mine = this.byInstance.get(instance);
     for (const d of drafts) {
+      // Not observed this pass: nothing was attempted, keep what we knew.
+      if (!d.entries) continue;
       const id = identity(d.policy);
-      const kept = before?.get(id);
-      if (!d.entries) {
-        // Not observed this pass: nothing was attempted, keep what we knew.
-        if (kept) next.set(id, kept);
-        continue;
-      }
       const retries = new Map<string, RetryState>();
       for (const e of d.entries) if (e.retry) retries.set(e.name, e.retry);
-      next.set(id, { retries, transitions: transitionsAfter(d, kept?.transitions, now) });
+      if (!mine) this.byInstance.set(instance, (mine = new Map<string, Remembered>()));
+      mine.set(id, { retries, transitions: transitionsAfter(d, mine.get(id)?.transitions, now) });
     }
-    if (next.size > 0) this.byInstance.set(instance, next);
-    else this.byInstance.delete(instance);
+  }
+
+  /** After a pass over the whole instance: forgets the policies it no longer has. */
+  keepOnly(instance: string, policies: readonly CollectionLoadPolicy[]): void {
+    const mine = this.byInstance.get(instance);
+    if (!mine) return;
+    const live = new Set(policies.map(identity));
+    for (const id of mine.keys()) if (!live.has(id)) mine.delete(id);
+    if (mine.size === 0) this.byInstance.delete(instance);
   }
 }

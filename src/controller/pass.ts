@@ -9,6 +9,7 @@ import { ADVICE, MilvusError } from '../milvus/errors.ts';
 import { DEFAULT_DELETION_GRACE_MS, plan } from '../planner/plan.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import type { ObservationFailure, ObservationKey, ObservedCollection, ObservedDatabase, Plan, PolicyInput } from '../planner/types.ts';
+import { cellsOf } from './cells.ts';
 import { resolveInputs, type InputSources, type Inputs, type ObservationGroup } from './inputs.ts';
 import { mapLimit } from './map-limit.ts';
 import { type EstimateCache, needsFor, observeDatabase } from './observe.ts';
@@ -35,6 +36,12 @@ export interface PassScope {
   readonly now: number;
   /** What the instance's usage source says; absent when its budgets name none. */
   readonly usage?: UsageView;
+  /**
+   * Shared by the cells of one pass: per credentials, the failure of a
+   * Milvus that did not answer. Later cells report it without calling again,
+   * so a Milvus that times out costs one timeout per pass, not one per database.
+   */
+  readonly unanswered?: Map<string, ObservationFailure>;
 }
 
 export interface Planned {
@@ -91,7 +98,10 @@ async function probePolicy(input: PolicyInput, g: ObservationGroup, observed: Re
   }
 }
 
-async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number): Promise<Map<ObservationKey, ObservedDatabase>> {
+/** Failures that say the endpoint did not answer (not that the request was wrong). */
+const UNANSWERED = new Set(['MilvusUnavailable', 'MilvusTimeout']);
+
+async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, now: number, unanswered?: Map<string, ObservationFailure>): Promise<Map<ObservationKey, ObservedDatabase>> {
   const users = new Map<ObservationKey, PolicyInput[]>();
   for (const i of ins.inputs) {
     const list = users.get(i.observationKey);
@@ -100,7 +110,11 @@ async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, 
   }
   const observed = new Map<ObservationKey, ObservedDatabase>();
   await mapLimit([...ins.groups.entries()], OBSERVE_CONCURRENCY, async ([key, g]) => {
-    observed.set(key, await observeDatabase(g.port, needsFor(g.database, users.get(key) ?? [], budgeted), cache, now));
+    const known = unanswered?.get(g.credentials);
+    if (known) return void observed.set(key, { ok: false, ...known });
+    const o = await observeDatabase(g.port, needsFor(g.database, users.get(key) ?? [], budgeted), cache, now);
+    if (!o.ok && UNANSWERED.has(o.reason)) unanswered?.set(g.credentials, { reason: o.reason, message: o.message, ...(o.class ? { class: o.class } : {}) });
+    observed.set(key, o);
   });
   return probeAbandonedLoads(ins, observed);
 }
@@ -109,7 +123,7 @@ async function observeAll(ins: Inputs, cache: EstimateCache, budgeted: boolean, 
 export async function observeAndPlan(src: PassSources, scope: PassScope): Promise<Planned> {
   const { instance, policies, budgets, now } = scope;
   const ins = await resolveInputs({ ...src, unparsable: instance === UNPARSABLE_URI }, instance, policies);
-  const observed = await observeAll(ins, src.cache, budgets.length > 0, now);
+  const observed = await observeAll(ins, src.cache, budgets.length > 0, now, scope.unanswered);
   const usage = scope.usage ? usageInput(scope.usage, idleDatabases(ins, observed)) : undefined;
   return { ins, observed, plan: plan({ instance, policies: ins.inputs, budgets, observed, now, ...(usage ? { usage } : {}) }, { deletionGraceMs: src.deletionGraceMs ?? DEFAULT_DELETION_GRACE_MS }) };
 }
@@ -123,4 +137,36 @@ function idleDatabases(ins: Inputs, observed: ReadonlyMap<ObservationKey, Observ
     if (input.policy.spec.idle && db?.ok && g) out.set(g.database, db.collections.keys());
   }
   return out;
+}
+
+/**
+ * Observes and plans a whole instance a cell at a time, as `run`'s full pass
+ * does (controller/cells.ts), and puts the cells' results together.
+ */
+export async function observeAndPlanCells(src: PassSources, scope: PassScope): Promise<Planned> {
+  const parts: Planned[] = [];
+  const unanswered = scope.unanswered ?? new Map<string, ObservationFailure>();
+  for (const cell of cellsOf(scope.policies, scope.budgets)) parts.push(await observeAndPlan(src, { ...scope, policies: cell.policies, budgets: cell.budgets, unanswered }));
+  return mergePlanned(parts);
+}
+
+/** Several cells' results as one (cells share no policy, database or budget). */
+export function mergePlanned(parts: readonly Planned[]): Planned {
+  const wake = parts.map((x) => x.plan.wakeAt).filter((x): x is number => x !== undefined);
+  return {
+    ins: {
+      inputs: parts.flatMap((x) => x.ins.inputs),
+      byRef: new Map(parts.flatMap((x) => [...x.ins.byRef])),
+      groups: new Map(parts.flatMap((x) => [...x.ins.groups])),
+      usedCredentials: new Set(parts.flatMap((x) => [...x.ins.usedCredentials])),
+    },
+    observed: new Map(parts.flatMap((x) => [...x.observed])),
+    plan: {
+      actions: parts.flatMap((x) => x.plan.actions),
+      policies: parts.flatMap((x) => x.plan.policies),
+      budgets: parts.flatMap((x) => x.plan.budgets),
+      loading: parts.some((x) => x.plan.loading),
+      ...(wake.length > 0 ? { wakeAt: Math.min(...wake) } : {}),
+    },
+  };
 }

@@ -1,6 +1,8 @@
-// One reconcile of one Milvus instance: observe -> plan -> act -> report.
-// It works from the current state of the world (caches and Milvus), never
-// from "what changed", and rebuilds every status from observation.
+// One reconcile of one Milvus instance: observe -> plan -> act -> report,
+// a cell (a database, or the whole instance when a budget spans it) at a
+// time. It works from the current state of the world (caches and Milvus),
+// never from "what changed", and rebuilds every status from observation;
+// what changed only decides which cells go first, or alone (docs/adr/0012).
 //
 // Order of side effects (kube-rs, controller-runtime): a finalizer that
 // guards a load is written, in its own request, before any Milvus call for
@@ -15,17 +17,18 @@ import { eventsFor, releaseAbandonedEvent, type EventSpec } from '../planner/eve
 import { DEFAULT_DELETION_GRACE_MS } from '../planner/plan.ts';
 import type { Failure } from '../planner/retry.ts';
 import { nextAttemptOf, renderBudgetStatus, renderPolicyStatus, withActionOutcomes } from '../planner/status.ts';
-import type { FinalizerAction, MilvusAction, ObservationKey, Plan, PolicyDraft } from '../planner/types.ts';
+import type { FinalizerAction, MilvusAction, ObservationFailure, ObservationKey, Plan, PolicyDraft } from '../planner/types.ts';
 import { ConnectionPool } from './connections.ts';
 import { addFinalizerFirst, removeFinalizer, type FinalizerOutcome } from './finalizers.ts';
-import { secretResolver, type Inputs, type PolicyKey } from './inputs.ts';
+import { secretResolver, type Inputs, type PolicyKey, type Resolver } from './inputs.ts';
 import { jsonEqual } from './json-equal.ts';
 import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
-import { instanceOf, observeAndPlan } from './pass.ts';
+import { cellOfDatabase, cellsOf, type Cell, type CellKey } from './cells.ts';
+import { instanceOf, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
 import type { Outcome } from './queue.ts';
-import type { UsageWatches } from './usage.ts';
+import type { UsageView, UsageWatches } from './usage.ts';
 import { PassMemory } from './pass-memory.ts';
 
 export interface ReconcilerDeps {
@@ -56,6 +59,8 @@ export interface ReconcileStats {
   readonly statusWrites: number;
   readonly milvusReachable: boolean;
   readonly plan: Plan;
+  /** The pass covered only the cells events touched: instance-wide figures (gauges) are not in it. */
+  readonly partial: boolean;
 }
 
 /** Status equality that ignores the heartbeat field and key order. */
@@ -245,38 +250,121 @@ function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraf
   return Math.min(...candidates);
 }
 
-export function createReconciler(deps: ReconcilerDeps): (instance: string) => Promise<Outcome> {
-  const memory = new PassMemory();
-  return async (instance: string): Promise<Outcome> => {
-    const now = deps.now();
-    const log = deps.log.child({ instance });
-    const budgets = deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance);
-    const mine = deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance);
-    const resolve = secretResolver(deps.kube, deps.pool.allowedEndpoints);
-    const usage = mine.some((x) => x.spec.idle) ? await deps.usage?.observe(instance, budgets) : undefined;
-    const { ins, observed, plan: p } = await observeAndPlan({ resolve, pool: deps.pool, memory, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs }, { instance, policies: mine, budgets, now, ...(usage ? { usage } : {}) });
-    const milvusReachable = [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable');
-    const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
-    let drafts = p.policies;
-    let acted = noneActed();
-    let statusWrites = 0;
-    if (deps.settings.dryRun) {
-      if (p.actions.length > 0) log.info('dry run: would act', { actions: p.actions.map((a) => ('collection' in a ? `${a.kind} ${a.database}/${a.collection}` : `${a.kind} ${a.policy}`)) });
-    } else {
-      const finalizers = p.actions.filter((a): a is FinalizerAction => a.kind === 'addFinalizer' || a.kind === 'removeFinalizer');
-      const guards = await addFinalizerFirst(deps.kube, log, ins.byRef, finalizers.filter((a) => a.kind === 'addFinalizer'));
-      acted = await actOnMilvus(deps, log, ins, milvusActions, guards);
-      const completed = await settleLoads(ins, acted);
-      drafts = p.policies.map((d) => withActionOutcomes(d, { failures: acted.failures.get(d.ref) ?? new Map(), refreshFailed: acted.refreshFailed.has(d.ref), completed: completed.get(d.ref), notes: acted.notes.get(d.ref) }, now));
-      await writeFinalizers(deps, log, ins, finalizers.filter((a) => a.kind === 'removeFinalizer'), now);
-      statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: budgets }, now);
+/** What one pass covers. */
+export interface PassRequest {
+  /** Only the cells of these databases (events touched their policies); absent: the whole instance. */
+  readonly databases?: ReadonlySet<string>;
+  /** Takes the databases events touched since the pass began: their cells go next, again if already done. */
+  readonly touched?: () => ReadonlySet<string>;
+}
+
+/** What is shared by the cells of one pass. */
+interface PassContext {
+  readonly instance: string;
+  readonly log: Logger;
+  readonly resolve: Resolver;
+  readonly usage?: UsageView;
+  readonly unanswered: Map<string, ObservationFailure>;
+}
+
+/** What one cell's observe -> plan -> act -> report did. */
+interface CellOutcome {
+  /** With the final drafts (action outcomes fed back). */
+  readonly planned: Planned;
+  readonly actions: number;
+  readonly actionFailures: number;
+  readonly statusWrites: number;
+  readonly reachable: boolean;
+  /** When the cell wants another look (poll, wake-up, resync), as an instant. */
+  readonly nextAt: number;
+}
+
+async function reconcileCell(deps: ReconcilerDeps, memory: PassMemory, pass: PassContext, cell: Cell): Promise<CellOutcome> {
+  const now = deps.now();
+  const { instance, log, usage } = pass;
+  const { ins, observed, plan: p } = await observeAndPlan(
+    { resolve: pass.resolve, pool: deps.pool, memory, cache: deps.cache, deletionGraceMs: deps.settings.deletionGraceMs },
+    { instance, policies: cell.policies, budgets: cell.budgets, now, unanswered: pass.unanswered, ...(usage ? { usage } : {}) },
+  );
+  const milvusActions = p.actions.filter((a): a is MilvusAction => a.kind === 'load' || a.kind === 'release');
+  let drafts = p.policies;
+  let acted = noneActed();
+  let statusWrites = 0;
+  if (deps.settings.dryRun) {
+    if (p.actions.length > 0) log.info('dry run: would act', { actions: p.actions.map((a) => ('collection' in a ? `${a.kind} ${a.database}/${a.collection}` : `${a.kind} ${a.policy}`)) });
+  } else {
+    const finalizers = p.actions.filter((a): a is FinalizerAction => a.kind === 'addFinalizer' || a.kind === 'removeFinalizer');
+    const guards = await addFinalizerFirst(deps.kube, log, ins.byRef, finalizers.filter((a) => a.kind === 'addFinalizer'));
+    acted = await actOnMilvus(deps, log, ins, milvusActions, guards);
+    const completed = await settleLoads(ins, acted);
+    drafts = p.policies.map((d) => withActionOutcomes(d, { failures: acted.failures.get(d.ref) ?? new Map(), refreshFailed: acted.refreshFailed.has(d.ref), completed: completed.get(d.ref), notes: acted.notes.get(d.ref) }, now));
+    await writeFinalizers(deps, log, ins, finalizers.filter((a) => a.kind === 'removeFinalizer'), now);
+    statusWrites = await reportAll(deps, log, drafts, { drafts: p.budgets, objects: cell.budgets }, now);
+  }
+  memory.remember(instance, drafts, now);
+  // Idle policies are re-planned at every usage reading, so a search on a released collection loads it within a period.
+  const wakeAt = usage ? Math.min(p.wakeAt ?? usage.nextReadAt, usage.nextReadAt) : p.wakeAt;
+  return {
+    planned: { ins, observed, plan: { ...p, policies: drafts } },
+    actions: milvusActions.length,
+    actionFailures: acted.failed,
+    statusWrites,
+    reachable: [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable'),
+    nextAt: now + requeueAfter(deps, { ...p, ...(wakeAt !== undefined ? { wakeAt } : {}) }, drafts, acted, now),
+  };
+}
+
+/** The instance's policies and budgets, from the caches now. */
+function scopeOf(deps: ReconcilerDeps, instance: string): { policies: CollectionLoadPolicy[]; budgets: CollectionLoadBudget[] } {
+  return { policies: deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance), budgets: deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance) };
+}
+
+/**
+ * The cells of a pass, one at a time: the ones events touched meanwhile
+ * first (read afresh from the caches), then the rest. An instance with a
+ * budget is one cell: what touches it is left for the next pass.
+ */
+function cellSource(deps: ReconcilerDeps, instance: string, initial: readonly Cell[], budgeted: boolean, touched?: () => ReadonlySet<string>): () => Cell | undefined {
+  const rest = [...initial];
+  const urgent: CellKey[] = [];
+  return () => {
+    if (touched && !budgeted) for (const db of touched()) if (!urgent.includes(db)) urgent.push(db);
+    for (let key = urgent.shift(); key !== undefined; key = urgent.shift()) {
+      const at = rest.findIndex((c) => c.key === key);
+      if (at >= 0) rest.splice(at, 1);
+      const now = scopeOf(deps, instance);
+      const fresh = cellsOf(now.policies, now.budgets).find((c) => c.key === key);
+      if (fresh) return fresh;
     }
-    memory.remember(instance, drafts, now);
-    await deps.pool.retain(instance, ins.usedCredentials);
-    deps.onReconciled?.(instance, { actions: milvusActions.length, actionFailures: acted.failed, statusWrites, milvusReachable, plan: { ...p, policies: drafts } });
+    return rest.shift();
+  };
+}
+
+export function createReconciler(deps: ReconcilerDeps): (instance: string, req?: PassRequest) => Promise<Outcome> {
+  const memory = new PassMemory();
+  return async (instance: string, req: PassRequest = {}): Promise<Outcome> => {
+    const log = deps.log.child({ instance });
+    const { policies: mine, budgets } = scopeOf(deps, instance);
+    const budgeted = budgets.length > 0;
+    const usage = mine.some((x) => x.spec.idle) ? await deps.usage?.observe(instance, budgets) : undefined;
+    const pass: PassContext = { instance, log, resolve: secretResolver(deps.kube, deps.pool.allowedEndpoints), unanswered: new Map(), ...(usage ? { usage } : {}) };
+    const wanted = req.databases ? new Set([...req.databases].map((d) => cellOfDatabase(d, budgeted))) : undefined;
+    const next = cellSource(deps, instance, cellsOf(mine, budgets).filter((c) => !wanted || wanted.has(c.key)), budgeted, req.touched);
+    // Keyed by cell: a cell done again (touched meanwhile) replaces its first outcome.
+    const done = new Map<CellKey, CellOutcome>();
+    for (let cell = next(); cell; cell = next()) done.set(cell.key, await reconcileCell(deps, memory, pass, cell));
+    const outcomes = [...done.values()];
+    const merged = mergePlanned(outcomes.map((o) => o.planned));
+    if (!req.databases) {
+      // A pass over the whole instance knows every policy and credentials it still has.
+      memory.keepOnly(instance, scopeOf(deps, instance).policies);
+      await deps.pool.retain(instance, merged.ins.usedCredentials);
+    }
+    const milvusReachable = outcomes.every((o) => o.reachable);
+    const sum = (f: (o: CellOutcome) => number): number => outcomes.reduce((n, o) => n + f(o), 0);
+    deps.onReconciled?.(instance, { actions: sum((o) => o.actions), actionFailures: sum((o) => o.actionFailures), statusWrites: sum((o) => o.statusWrites), milvusReachable, plan: merged.plan, partial: req.databases !== undefined });
     if (!milvusReachable) return { ok: false, retry: true };
-    // Idle policies are re-planned at every usage reading, so a search on a released collection loads it within a period.
-    const wakeAt = usage ? Math.min(p.wakeAt ?? usage.nextReadAt, usage.nextReadAt) : p.wakeAt;
-    return { ok: true, requeueAfterMs: requeueAfter(deps, { ...p, ...(wakeAt !== undefined ? { wakeAt } : {}) }, drafts, acted, now) };
+    const nextAt = Math.min(deps.now() + deps.settings.resyncMs, ...outcomes.map((o) => o.nextAt));
+    return { ok: true, requeueAfterMs: Math.max(0, nextAt - deps.now()) };
   };
 }

@@ -19,7 +19,7 @@ import { UsageWatches, type UsageReaderFactory } from './usage.ts';
 import { ConnectionPool } from './connections.ts';
 import { EstimateCache } from './observe.ts';
 import type { Outcome } from './queue.ts';
-import { createReconciler, type ReconcilerDeps, type ReconcileStats } from './reconcile.ts';
+import { createReconciler, type PassRequest, type ReconcilerDeps, type ReconcileStats } from './reconcile.ts';
 
 /** A clock that moves only when the test says so. */
 export class FakeClock {
@@ -432,7 +432,7 @@ export class Harness {
   readonly stats: ReconcileStats[] = [];
   readonly deps: ReconcilerDeps;
   budgets: CollectionLoadBudget[];
-  private reconcile: (instance: string) => Promise<Outcome>;
+  private reconcile: (instance: string, req?: PassRequest) => Promise<Outcome>;
 
   constructor(o: HarnessOptions) {
     this.clock = new FakeClock(o.start);
@@ -461,8 +461,17 @@ export class Harness {
     this.reconcile = createReconciler(this.deps);
   }
 
-  pass(instance = 'milvus:19530'): Promise<Outcome> {
-    return this.reconcile(instance);
+  /** A pass over the whole instance, or over what `req` names (the cells of some databases). */
+  pass(instance = 'milvus:19530', req?: PassRequest): Promise<Outcome> {
+    return this.reconcile(instance, req);
+  }
+
+  /** Every database ShowCollections was asked about, in order (both listings). */
+  spyListings(): string[] {
+    const seen: string[] = [];
+    const spy = (args: readonly unknown[]): undefined => void seen.push(String(args[0]));
+    this.milvus.failWhen('listCollections', spy);
+    return seen;
   }
 
   /**

@@ -1,11 +1,11 @@
-// Observe and plan every instance with the very pass `run` executes
-// (controller/pass.ts: resolve, observe, probe, plan), its acting and
+// Observe and plan every instance with the very pass `run` executes, a cell
+// at a time (controller/pass.ts: resolve, observe, probe, plan), its acting and
 // reporting left out; the Milvus port is wrapped so that a load or release throws.
 import type { CollectionLoadBudget } from '../../api/budget.ts';
 import type { CollectionLoadPolicy } from '../../api/policy.ts';
 import { ConnectionPool, type PortFactory } from '../../controller/connections.ts';
 import { EstimateCache } from '../../controller/observe.ts';
-import { instanceOf, observeAndPlan } from '../../controller/pass.ts';
+import { instanceOf, observeAndPlanCells } from '../../controller/pass.ts';
 import { PassMemory } from '../../controller/pass-memory.ts';
 import { UsageWatches, type UsageReaderFactory } from '../../controller/usage.ts';
 import type { MilvusPort } from '../../milvus/port.ts';
@@ -53,7 +53,7 @@ export async function planInstances(src: PolicySet, resolve: Resolver, factory: 
     return await Promise.all(
       sorted.map(async ([instance, { policies, budgets }]): Promise<InstancePlan> => {
         const usage = await watches.observe(instance, budgets);
-        const r = await observeAndPlan(shared, { instance, policies, budgets, now, ...(usage ? { usage } : {}) });
+        const r = await observeAndPlanCells(shared, { instance, policies, budgets, now, ...(usage ? { usage } : {}) });
         const note = usageSourceNote(usage);
         return { instance, inputs: r.ins.inputs, budgets, observed: r.observed, plan: r.plan, ...(note ? { usage: note } : {}) };
       }),
