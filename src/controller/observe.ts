@@ -6,7 +6,7 @@
 // RPCs per resync grow with databases, not with collections.
 import { INDEX_FACTOR } from '../milvus/schema-size.ts';
 import { ADVICE, MilvusError } from '../milvus/errors.ts';
-import type { MilvusPort, PartitionListing } from '../milvus/port.ts';
+import type { CollectionListing, MilvusPort, PartitionListing } from '../milvus/port.ts';
 import type { CollectionLoadPolicy } from '../api/policy.ts';
 import { actsOnPartitions } from '../planner/partitions.ts';
 import { selects } from '../planner/select.ts';
@@ -108,27 +108,45 @@ export function failureOf(e: unknown): { ok: false; reason: string; message: str
   return { ok: false, reason: 'MilvusError', message: e instanceof Error ? e.message : String(e) };
 }
 
+/**
+ * Whether a server puts load percentages in its full listing (Lite does,
+ * standalone 2.3.5 does not): learned from its first listing, so that later
+ * looks at a server that needs the in-memory listing too ask for both at
+ * once instead of one after the other.
+ */
+const percentInFullListing = new WeakMap<MilvusPort, boolean>();
+
+async function listings(port: MilvusPort, database: string): Promise<{ listed: CollectionListing[]; percent: Map<string, number> }> {
+  const all = port.listCollections(database);
+  // Asked at once: a rejection of the second is read only when it is used.
+  const loaded = percentInFullListing.get(port) === false ? port.listLoaded(database) : undefined;
+  loaded?.catch(() => undefined);
+  const listed = await all;
+  const percentInList = listed.length > 0 && listed.every((c) => c.loadedPercent !== undefined);
+  if (listed.length > 0) percentInFullListing.set(port, percentInList);
+  // Milvus Lite reports 0 or 100 here; a 0 is "not loaded".
+  if (percentInList) return { listed, percent: new Map(listed.filter((c) => (c.loadedPercent ?? 0) > 0).map((c) => [c.name, c.loadedPercent ?? 0])) };
+  return { listed, percent: new Map((await (loaded ?? port.listLoaded(database))).map((c) => [c.name, c.loadedPercent ?? 0])) };
+}
+
 export async function observeDatabase(port: MilvusPort, needs: DatabaseNeeds, cache: EstimateCache, now: number): Promise<ObservedDatabase> {
   try {
-    const listed = await port.listCollections(needs.database);
-    const percentInList = listed.length > 0 && listed.every((c) => c.loadedPercent !== undefined);
-    let percent: Map<string, number>;
-    if (percentInList) {
-      // Milvus Lite reports 0 or 100 here; a 0 is "not loaded".
-      percent = new Map(listed.filter((c) => (c.loadedPercent ?? 0) > 0).map((c) => [c.name, c.loadedPercent ?? 0]));
-    } else {
-      percent = new Map((await port.listLoaded(needs.database)).map((c) => [c.name, c.loadedPercent ?? 0]));
-    }
+    const { listed, percent } = await listings(port, needs.database);
     const collections = new Map<string, ObservedCollection>();
     for (const c of listed) {
       const p = percent.get(c.name);
-      const loadState = stateOf(p);
-      collections.set(c.name, await enrich({ name: c.name, loadState, progress: p ?? 0 }, port, needs, cache, now));
+      const base: ObservedCollection = { name: c.name, loadState: stateOf(p), progress: p ?? 0 };
+      // Most collections need nothing more: no promise per collection for them.
+      collections.set(c.name, needsMore(base.name, needs) ? await enrich(base, port, needs, cache, now) : base);
     }
     return { ok: true, collections };
   } catch (e: unknown) {
     return failureOf(e);
   }
+}
+
+function needsMore(name: string, needs: DatabaseNeeds): boolean {
+  return needs.partitionsFor(name) || needs.replicasFor(name) || needs.estimateFor(name);
 }
 
 function partitionOf(p: PartitionListing): ObservedPartition {

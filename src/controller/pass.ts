@@ -21,6 +21,16 @@ export const UNPARSABLE_URI = '(unparsable spec.milvus.uri)';
 /** The instance a policy belongs to, as the queue keys it. */
 export const instanceOf = (uri: string | undefined): string => (uri ? instanceKey(uri) : undefined) ?? UNPARSABLE_URI;
 
+/** Each informer object's instance, parsed once (a pass filters every policy by it). */
+const instanceOfObject = new WeakMap<CollectionLoadPolicy, string>();
+
+/** The instance a policy belongs to; the same as `instanceOf(policy.spec.milvus.uri)`. */
+export function instanceOfPolicy(policy: CollectionLoadPolicy): string {
+  let key = instanceOfObject.get(policy);
+  if (key === undefined) instanceOfObject.set(policy, (key = instanceOf(policy.spec.milvus.uri)));
+  return key;
+}
+
 /** Databases observed at once, per instance. */
 const OBSERVE_CONCURRENCY = 4;
 
