@@ -41,9 +41,10 @@ export async function spawnOperator(o: OperatorOptions): Promise<OperatorProcess
   const memoryFile = `${o.dir}/operator-memory-${++spawned}.txt`;
   const healthPort = o.health ? await freePort() : undefined;
   // MLO_BENCH_OPERATOR_NODE_OPTIONS: Node flags for the operator alone (e.g. a heap cap), not for the bench.
+  // MLO_BENCH_OPERATOR_LOG_LEVEL: its --log-level (default warn; debug logs every pass with its duration).
   const nodeOptions = [`--import=${PROBE}`, process.env.MLO_BENCH_OPERATOR_NODE_OPTIONS ?? ''].join(' ').trim();
   const startedAt = Date.now();
-  const proc = spawnManaged('operator', process.execPath, [...imageNodeFlags(), o.main, 'run', '--kubeconfig', o.kubeconfigPath, '--resync', `${o.resyncSeconds}s`, '--log-level', 'warn'], {
+  const proc = spawnManaged('operator', process.execPath, [...imageNodeFlags(), o.main, 'run', '--kubeconfig', o.kubeconfigPath, '--resync', `${o.resyncSeconds}s`, '--log-level', process.env.MLO_BENCH_OPERATOR_LOG_LEVEL ?? 'warn'], {
     logFile: `${o.dir}/operator.log`,
     env: {
       ...process.env,

@@ -26,7 +26,7 @@ import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import { cellOfDatabase, cellsOf, type Cell, type CellKey } from './cells.ts';
-import { instanceOf, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
+import { instanceOf, instanceOfPolicy, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
 import type { Outcome } from './queue.ts';
 import type { UsageView, UsageWatches } from './usage.ts';
 import { PassMemory } from './pass-memory.ts';
@@ -238,8 +238,9 @@ async function emitEvents(deps: ReconcilerDeps, log: Logger, pol: CollectionLoad
   }
 }
 
-function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraft[], acted: Acted, now: number): number {
-  const candidates = [deps.settings.resyncMs];
+/** When a cell wants another look before the resync (counted from the pass's end), as an instant; undefined: no sooner. */
+function earlyLookAt(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraft[], acted: Acted, now: number): number | undefined {
+  const candidates: number[] = [];
   // Poll only while Milvus is really loading something (a failed or held call is not in flight),
   // or right after a release, so a deleted policy's finalizer goes without waiting for the resync.
   const releasedForDeletion = acted.releasesDone > 0 && p.actions.some((a) => a.kind === 'release' && a.reason === 'PolicyDeleted');
@@ -247,7 +248,7 @@ function requeueAfter(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraf
   if (p.loading || inFlight || releasedForDeletion) candidates.push(deps.settings.pollMs);
   const wake = [p.wakeAt, ...drafts.map(nextAttemptOf)].filter((x): x is number => x !== undefined);
   if (wake.length > 0) candidates.push(Math.max(0, Math.min(...wake) - now) + 50);
-  return Math.min(...candidates);
+  return candidates.length > 0 ? now + Math.min(...candidates) : undefined;
 }
 
 /** What one pass covers. */
@@ -275,8 +276,8 @@ interface CellOutcome {
   readonly actionFailures: number;
   readonly statusWrites: number;
   readonly reachable: boolean;
-  /** When the cell wants another look (poll, wake-up, resync), as an instant. */
-  readonly nextAt: number;
+  /** When the cell wants another look before the resync (poll, wake-up), as an instant. */
+  readonly nextAt: number | undefined;
 }
 
 async function reconcileCell(deps: ReconcilerDeps, memory: PassMemory, pass: PassContext, cell: Cell): Promise<CellOutcome> {
@@ -310,13 +311,13 @@ async function reconcileCell(deps: ReconcilerDeps, memory: PassMemory, pass: Pas
     actionFailures: acted.failed,
     statusWrites,
     reachable: [...observed.values()].every((o) => o.ok || o.reason !== 'MilvusUnavailable'),
-    nextAt: now + requeueAfter(deps, { ...p, ...(wakeAt !== undefined ? { wakeAt } : {}) }, drafts, acted, now),
+    nextAt: earlyLookAt(deps, { ...p, ...(wakeAt !== undefined ? { wakeAt } : {}) }, drafts, acted, now),
   };
 }
 
 /** The instance's policies and budgets, from the caches now. */
 function scopeOf(deps: ReconcilerDeps, instance: string): { policies: CollectionLoadPolicy[]; budgets: CollectionLoadBudget[] } {
-  return { policies: deps.policies().filter((p) => instanceOf(p.spec.milvus.uri) === instance), budgets: deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance) };
+  return { policies: deps.policies().filter((p) => instanceOfPolicy(p) === instance), budgets: deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance) };
 }
 
 /**
@@ -364,7 +365,8 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string, req?:
     const sum = (f: (o: CellOutcome) => number): number => outcomes.reduce((n, o) => n + f(o), 0);
     deps.onReconciled?.(instance, { actions: sum((o) => o.actions), actionFailures: sum((o) => o.actionFailures), statusWrites: sum((o) => o.statusWrites), milvusReachable, plan: merged.plan, partial: req.databases !== undefined });
     if (!milvusReachable) return { ok: false, retry: true };
-    const nextAt = Math.min(deps.now() + deps.settings.resyncMs, ...outcomes.map((o) => o.nextAt));
+    // The resync counts from the end of the pass; a poll or wake-up from when its cell looked.
+    const nextAt = Math.min(deps.now() + deps.settings.resyncMs, ...outcomes.flatMap((o) => (o.nextAt === undefined ? [] : [o.nextAt])));
     return { ok: true, requeueAfterMs: Math.max(0, nextAt - deps.now()) };
   };
 }
