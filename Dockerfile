@@ -66,16 +66,18 @@ COPY crds ./crds
 USER 65532:65532
 # 8080: /metrics; 8081: /healthz and /readyz.
 EXPOSE 8080 8081
-# V8 tuned for memory, not speed (docs/performance.md, bench/notes.md): a
-# 1 MiB young generation (the default grows to 16 MiB semi-spaces and stays),
-# and --optimize-for-size (smaller heap growth steps and code). Measured with
-# the bench on the same build: peak RSS of a 1,000-policy cold start
-# 291 -> 169-174 MiB, 10 policies 171.7 -> 131.3 MiB, 10,000 policies
-# 713 -> 273 MiB, at the same cold-start time (11-13 s either way). The price
-# is CPU per pass: apply -> first load with 1,000 policies went from p50
-# 243 ms / p99 534 ms to 552 / 1349 ms. Memory decides OOM kills, so memory
-# wins; for latency, override the command without --optimize-for-size. The
-# bench runs the operator with exactly these flags (bench/build.ts reads
-# this line).
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--optimize-for-size", "dist/src/main.js"]
+# Node tuned for memory at little cost in speed (docs/performance.md,
+# bench/notes.md), measured with the bench on the same build:
+# - a 1 MiB young generation (the default grows to 16 MiB semi-spaces and
+#   stays): peak RSS of a 1,000-policy cold start 291 -> ~175 MiB;
+# - the old generation grown by 15% per GC instead of V8's adaptive factor
+#   (up to 4x): 10,000 policies peak 713 -> 307 MiB;
+# - glibc's malloc limited to 2 arenas (V8's and libuv's threads otherwise
+#   each keep one): 10 policies 142 -> 134 MiB.
+# --optimize-for-size saves a further ~10 MiB at 10 policies but doubles the
+# CPU of every pass (apply -> first load, 1,000 policies: p50 46 -> 59 ms,
+# whole passes 0.8 -> 1.5 s). The bench runs the operator with exactly these
+# flags and this environment (bench/build.ts reads them from here).
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--heap-growing-percent=15", "dist/src/main.js"]
 CMD ["run"]

@@ -21,8 +21,27 @@ export function imageNodeFlags(root: string = REPO_ROOT): string[] {
   return argv.slice(1, script);
 }
 
+/**
+ * The environment the image's final stage sets (`ENV KEY=VALUE` lines after
+ * the last FROM), so the bench's operator gets it too (e.g. MALLOC_ARENA_MAX).
+ */
+export function imageEnv(root: string = REPO_ROOT): Record<string, string> {
+  // Continuation lines (a trailing backslash) joined first.
+  const lines = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ').split('\n');
+  const lastFrom = lines.findLastIndex((l) => l.startsWith('FROM '));
+  const env: Record<string, string> = {};
+  for (const line of lines.slice(lastFrom + 1).filter((l) => l.startsWith('ENV '))) {
+    for (const pair of line.slice('ENV '.length).trim().split(/\s+/)) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=([^"'\s]*)$/.exec(pair);
+      if (!m?.[1] || m[2] === undefined) throw new Error(`the image's ${line} is not KEY=VALUE pairs without quotes; the bench cannot read it`);
+      env[m[1]] = m[2];
+    }
+  }
+  return env;
+}
+
 /** What the bench ran: the command line shown in the report. */
-export const ENTRY_POINT = ['node', ...imageNodeFlags(), 'dist/src/main.js', 'run'].join(' ');
+export const ENTRY_POINT = [...Object.entries(imageEnv()).map(([k, v]) => `${k}=${v}`), 'node', ...imageNodeFlags(), 'dist/src/main.js', 'run'].join(' ');
 
 /** Compiles `root` (default: this repository) and returns the path of its dist/src/main.js. */
 export function buildOperator(root: string = REPO_ROOT, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {

@@ -20,7 +20,7 @@ import { standaloneUnavailableReason, startMilvusStandalone } from '../test/env/
 import { scrapeMetrics, total } from '../test/env/operator-metrics.ts';
 import { freePort } from '../test/env/ports.ts';
 import { spawnManaged } from '../test/env/process.ts';
-import { imageNodeFlags } from './build.ts';
+import { imageEnv, imageNodeFlags } from './build.ts';
 import { until } from '../test/env/wait.ts';
 import { httpGet, installCrds } from '../test/reliability/support.ts';
 import { startSimulator } from '../test/simulator/index.ts';
@@ -63,6 +63,7 @@ const manifests = policy('sim-unindexed', sim.uri, ['unindexed']) + policy('sim-
 const metricsPort = await freePort();
 const op = spawnManaged('operator', process.execPath, [...imageNodeFlags(), join(REPO_ROOT, 'dist/src/main.js'), 'run', '--kubeconfig', kube.kubeconfigPath, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', '0', '--log-level', values['keep-log'] ? 'debug' : 'info'], {
   logFile: `${kube.dir}/operator.log`,
+  env: { ...process.env, ...imageEnv() },
 });
 await until('operator metrics', async () => (await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)) !== undefined, 60_000);
 const applied = await kube.kubectl(['apply', '-f', '-'], { input: manifests });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { freePort } from '../test/env/ports.ts';
 import { spawnManaged, type ManagedProcess } from '../test/env/process.ts';
-import { imageNodeFlags } from './build.ts';
+import { imageEnv, imageNodeFlags } from './build.ts';
 import { parseProbe, type RawSample } from './memory-series.ts';
 
 const PROBE = new URL('./memory-probe.ts', import.meta.url).pathname;
@@ -48,6 +48,7 @@ export async function spawnOperator(o: OperatorOptions): Promise<OperatorProcess
     logFile: `${o.dir}/operator.log`,
     env: {
       ...process.env,
+      ...imageEnv(),
       MLO_METRICS_BIND_ADDRESS: '0',
       MLO_HEALTH_PROBE_BIND_ADDRESS: healthPort === undefined ? '0' : `127.0.0.1:${healthPort}`,
       NODE_OPTIONS: nodeOptions,
