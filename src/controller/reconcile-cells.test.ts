@@ -56,6 +56,20 @@ describe('reconcile: cells', () => {
     assert.deepEqual(h.stats.at(-1)?.plan.policies.map((d) => d.policy.metadata.name).sort(), ['p-a', 'p-b', 'p-c'], 'a cell done twice is counted once');
   });
 
+  it('a cell touched without pause runs at most twice in one pass; the rest is left for the next pass', async () => {
+    const h = threeDatabases();
+    const listed = h.spyListings();
+    const givenBack: string[] = [];
+    await h.pass(undefined, { touched: () => new Set(['a']), retouch: (db) => givenBack.push(db) });
+    assert.deepEqual(
+      listed.filter((db, i) => listed[i - 1] !== db),
+      ['a', 'b', 'c'],
+      'a, once more at once (touched again), then b and c',
+    );
+    assert.equal(listed.filter((db) => db === 'a').length, 2 * listed.filter((db) => db === 'b').length, 'a listed in two runs');
+    assert.ok(givenBack.length > 0 && givenBack.every((db) => db === 'a'), 'the later touches go back to the schedule');
+  });
+
   it('an instance with a budget is one cell: a pass for one database plans them all', async () => {
     const h = threeDatabases({ budgeted: true });
     await h.pass();

@@ -25,7 +25,7 @@ import { jsonEqual } from './json-equal.ts';
 import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
-import { cellOfDatabase, cellsOf, type Cell, type CellKey } from './cells.ts';
+import { cellOfDatabase, cellSource, cellsOf, type Cell, type CellKey } from './cells.ts';
 import { instanceOf, instanceOfPolicy, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
 import type { Outcome } from './queue.ts';
 import type { UsageView, UsageWatches } from './usage.ts';
@@ -257,6 +257,8 @@ export interface PassRequest {
   readonly databases?: ReadonlySet<string>;
   /** Takes the databases events touched since the pass began: their cells go next, again if already done. */
   readonly touched?: () => ReadonlySet<string>;
+  /** Gives back a touched database this pass will not do again: the next pass does it. */
+  readonly retouch?: (database: string) => void;
 }
 
 /** What is shared by the cells of one pass. */
@@ -320,27 +322,6 @@ function scopeOf(deps: ReconcilerDeps, instance: string): { policies: Collection
   return { policies: deps.policies().filter((p) => instanceOfPolicy(p) === instance), budgets: deps.budgets().filter((b) => instanceOf(b.spec.milvusUri) === instance) };
 }
 
-/**
- * The cells of a pass, one at a time: the ones events touched meanwhile
- * first (read afresh from the caches), then the rest. An instance with a
- * budget is one cell: what touches it is left for the next pass.
- */
-function cellSource(deps: ReconcilerDeps, instance: string, initial: readonly Cell[], budgeted: boolean, touched?: () => ReadonlySet<string>): () => Cell | undefined {
-  const rest = [...initial];
-  const urgent: CellKey[] = [];
-  return () => {
-    if (touched && !budgeted) for (const db of touched()) if (!urgent.includes(db)) urgent.push(db);
-    for (let key = urgent.shift(); key !== undefined; key = urgent.shift()) {
-      const at = rest.findIndex((c) => c.key === key);
-      if (at >= 0) rest.splice(at, 1);
-      const now = scopeOf(deps, instance);
-      const fresh = cellsOf(now.policies, now.budgets).find((c) => c.key === key);
-      if (fresh) return fresh;
-    }
-    return rest.shift();
-  };
-}
-
 export function createReconciler(deps: ReconcilerDeps): (instance: string, req?: PassRequest) => Promise<Outcome> {
   const memory = new PassMemory();
   return async (instance: string, req: PassRequest = {}): Promise<Outcome> => {
@@ -350,10 +331,17 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string, req?:
     const usage = mine.some((x) => x.spec.idle) ? await deps.usage?.observe(instance, budgets) : undefined;
     const pass: PassContext = { instance, log, resolve: secretResolver(deps.kube, deps.pool.allowedEndpoints), unanswered: new Map(), ...(usage ? { usage } : {}) };
     const wanted = req.databases ? new Set([...req.databases].map((d) => cellOfDatabase(d, budgeted))) : undefined;
-    const next = cellSource(deps, instance, cellsOf(mine, budgets).filter((c) => !wanted || wanted.has(c.key)), budgeted, req.touched);
+    const next = cellSource(cellsOf(mine, budgets).filter((c) => !wanted || wanted.has(c.key)), budgeted, req, () => {
+      const now = scopeOf(deps, instance);
+      return cellsOf(now.policies, now.budgets);
+    });
     // Keyed by cell: a cell done again (touched meanwhile) replaces its first outcome.
     const done = new Map<CellKey, CellOutcome>();
-    for (let cell = next(); cell; cell = next()) done.set(cell.key, await reconcileCell(deps, memory, pass, cell));
+    for (let cell = next(); cell; cell = next()) {
+      const started = performance.now();
+      done.set(cell.key, await reconcileCell(deps, memory, pass, cell));
+      log.debug('cell reconciled', { cell: cell.key, policies: cell.policies.length, ms: Math.round(performance.now() - started) });
+    }
     const outcomes = [...done.values()];
     const merged = mergePlanned(outcomes.map((o) => o.planned));
     if (!req.databases) {

@@ -125,9 +125,11 @@ describe('reliability: bad and hostile input', { timeout: 420_000 }, () => {
     // time between our reads and the operator's passes).
     const passes = async (): Promise<number> => (await op.logLines()).filter((l) => l.msg === 'reconciled' && l.instance === big.address).length;
     const passesAtBigReady = await passes();
-    assert.ok(passesAtBigReady > 0, 'no reconcile counted: the debug log line "reconciled" is missing, so this test counts nothing');
     await untilPolicy(kube, { ns: NS, name: 'neighbour', op }, 'Ready', isReady, 60_000);
+    // The neighbour may be Ready within the very reconcile that made the big one Ready (a cell touched
+    // during a reconcile is done again in it), before that reconcile logs its line.
     const later = (await passes()) - passesAtBigReady;
+    await until('a reconcile of the instance logged', async () => (await passes()) > 0, 60_000);
     assert.ok(later <= 2, `the neighbour was Ready only ${later} reconciles of the instance after the big policy`);
     assert.equal(p.summary?.matched, MANY);
     assert.ok(p.collections.length <= 100, `${p.collections.length} collections listed in status`);
