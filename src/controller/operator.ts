@@ -61,6 +61,8 @@ export interface Operator {
   /** Why the last reconcile of some instance failed on the Kubernetes side; undefined when none is failing. */
   kubeFailure(): string | undefined;
   queue: WorkQueue;
+  /** Queues a pass over the whole instance (as a resync does). */
+  reconcileNow(instance: string): void;
 }
 
 type PolicyObject = CollectionLoadPolicy & { metadata: { name: string } };
@@ -192,7 +194,7 @@ export function createOperator(o: OperatorOptions): Operator {
     const pass = schedule.take(instance, clock.now());
     if (pass.kind === 'nothing') return { ok: true, requeueAfterMs: pass.dueInMs };
     const cells = pass.kind === 'cells' ? pass.databases : undefined;
-    const outcome = await counted(instance, { ...(cells ? { databases: cells } : {}), touched: () => schedule.takeTouched(instance) });
+    const outcome = await counted(instance, { ...(cells ? { databases: cells } : {}), touched: () => schedule.takeTouched(instance), retouch: (db) => schedule.touch(instance, db) });
     return schedule.passed(instance, pass.kind, outcome, clock.now());
   }
   /** One reconcile of an instance, counted and timed; a failure is retried with the queue's backoff. */
@@ -232,10 +234,16 @@ export function createOperator(o: OperatorOptions): Operator {
     }
     return keys;
   };
+  /** A pass over the whole instance, queued now (the resync timer's, and tests'). */
+  const reconcileNow = (instance: string): void => {
+    schedule.wholeNow(instance);
+    q.add(instance);
+  };
   metrics?.readQueueDepth(() => q.depth());
   metrics?.leader.set(active ? 1 : 0);
   return {
     queue: q,
+    reconcileNow,
     synced: informersSynced,
     kubeFailure: () => (active ? kubeFailing.values().next().value : undefined),
     activate() {
@@ -257,11 +265,7 @@ export function createOperator(o: OperatorOptions): Operator {
       // this only adds instances the queue has lost track of: adding them all
       // would run a second pass per period for each.
       resyncTimer = setInterval(() => {
-        for (const k of allInstances()) {
-          if (q.has(k)) continue;
-          schedule.wholeNow(k);
-          q.add(k);
-        }
+        for (const k of allInstances()) if (!q.has(k)) reconcileNow(k);
       }, o.resyncMs);
       await Promise.resolve();
     },

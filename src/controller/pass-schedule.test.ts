@@ -59,6 +59,13 @@ describe('PassSchedule', () => {
     assert.deepEqual(s.passed(I, 'cells', { ok: true, requeueAfterMs: 30_000 }, 1_100), { ok: true, requeueAfterMs: 0 });
   });
 
+  it('a clock that went back does not postpone the whole pass', () => {
+    const s = new PassSchedule();
+    s.take(I, 0);
+    s.passed(I, 'whole', { ok: true, requeueAfterMs: 30_000 }, 10 * 3_600_000);
+    assert.deepEqual(s.take(I, 3_600_000), { kind: 'whole' });
+  });
+
   it('instances are independent', () => {
     const s = new PassSchedule();
     s.take(I, 0);

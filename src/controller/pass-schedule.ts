@@ -9,8 +9,8 @@ import type { Outcome } from './queue.ts';
 export type PassKind = { readonly kind: 'whole' } | { readonly kind: 'cells'; readonly databases: ReadonlySet<string> } | { readonly kind: 'nothing'; readonly dueInMs: number };
 
 export class PassSchedule {
-  /** When each instance's next whole pass is due; absent: now. */
-  private readonly wholeDueAt = new Map<string, number>();
+  /** When each instance's next whole pass is due, and when that was decided; absent: now. */
+  private readonly wholeDueAt = new Map<string, { readonly at: number; readonly decidedAt: number }>();
   /** Databases whose policies changed since the instance's last pass took them. */
   private readonly touchedDbs = new Map<string, Set<string>>();
 
@@ -29,12 +29,13 @@ export class PassSchedule {
   /** What the pass starting now covers; what it covers is no longer pending. */
   take(instance: string, now: number): PassKind {
     const due = this.wholeDueAt.get(instance);
-    if (due === undefined || due <= now) {
+    // A clock that went back (a step of the wall clock, a test's clock) must not postpone the whole pass.
+    if (due === undefined || due.at <= now || now < due.decidedAt) {
       this.touchedDbs.delete(instance);
       return { kind: 'whole' };
     }
     const databases = this.takeTouched(instance);
-    return databases.size > 0 ? { kind: 'cells', databases } : { kind: 'nothing', dueInMs: due - now };
+    return databases.size > 0 ? { kind: 'cells', databases } : { kind: 'nothing', dueInMs: due.at - now };
   }
 
   /** The databases touched since the last take: a running pass does their cells next. */
@@ -57,13 +58,13 @@ export class PassSchedule {
     }
     const wanted = now + (outcome.requeueAfterMs ?? 0);
     if (kind === 'whole') {
-      if (outcome.requeueAfterMs !== undefined) this.wholeDueAt.set(instance, wanted);
+      if (outcome.requeueAfterMs !== undefined) this.wholeDueAt.set(instance, { at: wanted, decidedAt: now });
       return outcome;
     }
     const due = this.wholeDueAt.get(instance);
     if (due === undefined) return { ok: true, requeueAfterMs: 0 };
-    const next = outcome.requeueAfterMs === undefined ? due : Math.min(due, wanted);
-    this.wholeDueAt.set(instance, next);
+    if (outcome.requeueAfterMs !== undefined && wanted < due.at) this.wholeDueAt.set(instance, { at: wanted, decidedAt: now });
+    const next = outcome.requeueAfterMs === undefined ? due.at : Math.min(due.at, wanted);
     return { ok: true, requeueAfterMs: Math.max(0, next - now) };
   }
 }

@@ -86,7 +86,7 @@ describe('a simulated day: three teams, windows, one budget', { timeout: 300_000
    */
   const pass = async (instance: string): Promise<void> => {
     const processed = op.queue.stats.processed;
-    op.queue.add(instance);
+    op.reconcileNow(instance);
     await until('a reconcile of the instance', async () => op.queue.stats.processed > processed, 30_000, 5);
     await op.queue.whenIdle();
   };
