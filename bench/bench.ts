@@ -7,7 +7,7 @@ import { memoryBaseline, type BaselineResult, type BaselineSizes } from './basel
 import { buildOperator, ENTRY_POINT } from './build.ts';
 import { globWorstCase, type GlobBenchResult } from './glob.ts';
 import { describeMachine, type Machine } from './machine.ts';
-import { coldStart, latency, naiveComparison, steadyState, type ColdResult, type LatencyResult, type NaiveResult, type SteadyResult } from './scenarios.ts';
+import { coldStart, latency, naiveComparison, steadyRss, steadyState, type ColdResult, type LatencyResult, type NaiveResult, type SteadyResult } from './scenarios.ts';
 import { BenchSession } from './session.ts';
 import { CountedProxyEndpoints, USAGE_IDLE, USAGE_PROXIES, usageCost, type UsageResult } from './usage.ts';
 
@@ -55,7 +55,13 @@ export interface ScenarioFile<T> {
   result: T;
 }
 
+/** Seconds of resyncs after a growth point's cold start before its steady RSS is read. */
+const STEADY_WINDOW_S = 30;
+
 export interface GrowthPoint extends ColdResult {
+  /** Operator RSS `steadyWindowSeconds` after every status was correct (absent in results older than this figure). */
+  steadyRssMiB?: number;
+  steadyWindowSeconds?: number;
   /** Operator RSS after the operator settled (steady), when measured at this size. */
   note?: string;
 }
@@ -240,9 +246,10 @@ async function runGrowth(o: RunOptions, main: string, out: BenchResults): Promis
     }
     const s = await session(o, main, n, 0);
     try {
-      const p = await coldStart(s, o.growthTimeoutSeconds !== undefined ? o.growthTimeoutSeconds * 1000 : timeoutFor(z, n));
+      const cold = await coldStart(s, o.growthTimeoutSeconds !== undefined ? o.growthTimeoutSeconds * 1000 : timeoutFor(z, n));
+      const p: GrowthPoint = { ...cold, ...(await steadyRss(s, STEADY_WINDOW_S)) };
       points.push(p);
-      log(`  growth ${n}: ${p.operatorSeconds} s, peak RSS ${p.peakRssMiB} MiB, ${p.rpcTotal} RPCs`);
+      log(`  growth ${n}: ${p.operatorSeconds} s, peak RSS ${p.peakRssMiB} MiB, ${p.rpcTotal} RPCs; RSS ${p.steadyRssMiB} MiB after ${STEADY_WINDOW_S} s of resyncs`);
     } catch (e: unknown) {
       skipped.push({ policies: n, reason: (e as Error).message.split('\n')[0] ?? 'failed' });
       log(`  growth ${n}: failed: ${(e as Error).message}`);

@@ -113,6 +113,18 @@ export async function coldStart(s: BenchSession, timeoutMs: number): Promise<Col
   };
 }
 
+/**
+ * Operator RSS after `seconds` of resyncs following a cold start (every
+ * status correct): the steady figure DESIGN §4 bounds at 10,000 policies.
+ */
+export async function steadyRss(s: BenchSession, seconds: number): Promise<{ steadyRssMiB: number; steadyWindowSeconds: number }> {
+  const pid = s.operator?.pid;
+  if (pid === undefined) throw new Error('steadyRss: the operator is not running');
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  s.assertOperatorRunning();
+  return { steadyRssMiB: round((await currentRss(pid)) / MiB, 1), steadyWindowSeconds: seconds };
+}
+
 /** Waits until no policy status changed for `quietMs` (the operator has nothing left to report). */
 export async function quiet(s: BenchSession, quietMs: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
