@@ -84,7 +84,12 @@ const validated = new WeakMap<CollectionLoadPolicy, ReturnType<typeof validatePo
 
 function validateOnce(raw: CollectionLoadPolicy): ReturnType<typeof validatePolicy> {
   let v = validated.get(raw);
-  if (!v) validated.set(raw, (v = validatePolicy(raw)));
+  if (!v) {
+    // Without the status: validation does not read it, and the memo would keep a deep copy of every
+    // policy's status beside the informer's own (10,000 policies: tens of MiB). Callers take the status from `raw`.
+    const { status: _status, ...spec } = raw;
+    validated.set(raw, (v = validatePolicy(spec)));
+  }
   return v;
 }
 
