@@ -62,8 +62,6 @@ export interface GrowthPoint extends ColdResult {
   /** Operator RSS `steadyWindowSeconds` after every status was correct (absent in results older than this figure). */
   steadyRssMiB?: number;
   steadyWindowSeconds?: number;
-  /** Operator RSS after the operator settled (steady), when measured at this size. */
-  note?: string;
 }
 
 export interface BenchResults {

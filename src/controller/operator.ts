@@ -108,14 +108,11 @@ export function createOperator(o: OperatorOptions): Operator {
   q.pause();
   // What each instance's next pass covers: the whole instance, or the cells events touched.
   const schedule = new PassSchedule();
-  // A URI that cannot be parsed still gets its policy a status (InvalidSpec), under a key of its own.
-  const enqueueUri = (uri: string | undefined): void => {
-    if (uri !== undefined) q.add(instanceOf(uri));
-  };
   /**
    * An informer's change handler: the object's instance, and its former one
-   * when the URI moved. `mark` tells the schedule what changed there: a
-   * policy's database, or (a budget) the whole instance.
+   * when the URI moved (a URI that cannot be parsed still gets its policy a
+   * status, under a key of its own). `mark` tells the schedule what changed
+   * there: a policy's database, or (a budget) the whole instance.
    */
   const enqueueInstanceOf =
     <T extends Watched>(uriOf: (o: T) => string | undefined, mark: (instance: string, o: T) => void) =>
@@ -123,12 +120,11 @@ export function createOperator(o: OperatorOptions): Operator {
       if (onlyStatusChanged(prev, cur)) return;
       for (const o of [prev, cur]) {
         const uri = o ? uriOf(o) : undefined;
-        if (o && uri !== undefined) mark(instanceOf(uri), o);
+        if (!o || uri === undefined) continue;
+        const instance = instanceOf(uri);
+        mark(instance, o);
+        q.add(instance);
       }
-      const now = cur ? uriOf(cur) : undefined;
-      const before = prev ? uriOf(prev) : undefined;
-      enqueueUri(now);
-      if (before !== now) enqueueUri(before);
     };
   const watchOptions = { http: o.http, clock, ...(o.watchTimeoutSeconds ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}), onSynced: () => resumeWhenSynced() };
   const paths = o.namespaces.length > 0 ? o.namespaces.map((ns) => policiesPath(ns)) : [policiesPath()];

@@ -56,15 +56,15 @@ export class PassSchedule {
       this.wholeDueAt.delete(instance);
       return outcome;
     }
-    const wanted = now + (outcome.requeueAfterMs ?? 0);
+    const wanted = outcome.requeueAfterMs === undefined ? undefined : { at: now + outcome.requeueAfterMs, decidedAt: now };
     if (kind === 'whole') {
-      if (outcome.requeueAfterMs !== undefined) this.wholeDueAt.set(instance, { at: wanted, decidedAt: now });
+      if (wanted) this.wholeDueAt.set(instance, wanted);
       return outcome;
     }
     const due = this.wholeDueAt.get(instance);
     if (due === undefined) return { ok: true, requeueAfterMs: 0 };
-    if (outcome.requeueAfterMs !== undefined && wanted < due.at) this.wholeDueAt.set(instance, { at: wanted, decidedAt: now });
-    const next = outcome.requeueAfterMs === undefined ? due.at : Math.min(due.at, wanted);
-    return { ok: true, requeueAfterMs: Math.max(0, next - now) };
+    const next = wanted && wanted.at < due.at ? wanted : due;
+    this.wholeDueAt.set(instance, next);
+    return { ok: true, requeueAfterMs: Math.max(0, next.at - now) };
   }
 }

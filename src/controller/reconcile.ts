@@ -25,7 +25,7 @@ import { jsonEqual } from './json-equal.ts';
 import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
-import { cellOfDatabase, cellSource, cellsOf, type Cell, type CellKey } from './cells.ts';
+import { cellOfDatabase, cellSource, cellsOf, type Cell, type CellKey, type TouchedDatabases } from './cells.ts';
 import { instanceOf, instanceOfPolicy, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
 import type { Outcome } from './queue.ts';
 import type { UsageView, UsageWatches } from './usage.ts';
@@ -251,14 +251,10 @@ function earlyLookAt(deps: ReconcilerDeps, p: Plan, drafts: readonly PolicyDraft
   return candidates.length > 0 ? now + Math.min(...candidates) : undefined;
 }
 
-/** What one pass covers. */
-export interface PassRequest {
+/** What one pass covers; `touched`/`retouch` tell it of databases events touched while it runs (cells.ts). */
+export interface PassRequest extends TouchedDatabases {
   /** Only the cells of these databases (events touched their policies); absent: the whole instance. */
   readonly databases?: ReadonlySet<string>;
-  /** Takes the databases events touched since the pass began: their cells go next, again if already done. */
-  readonly touched?: () => ReadonlySet<string>;
-  /** Gives back a touched database this pass will not do again: the next pass does it. */
-  readonly retouch?: (database: string) => void;
 }
 
 /** What is shared by the cells of one pass. */

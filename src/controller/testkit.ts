@@ -466,7 +466,7 @@ export class Harness {
     return this.reconcile(instance, req);
   }
 
-  /** Every database ShowCollections was asked about, in order (both listings). */
+  /** Every database the full listing (ShowCollections, type All) was asked about, in order. */
   spyListings(): string[] {
     const seen: string[] = [];
     const spy = (args: readonly unknown[]): undefined => void seen.push(String(args[0]));
