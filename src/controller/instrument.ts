@@ -4,9 +4,8 @@ import { COLLECTION_STATES } from '../api/policy.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { MilvusError } from '../milvus/errors.ts';
 import type { MilvusPort } from '../milvus/port.ts';
-import { isReady } from '../planner/status.ts';
-import type { Plan } from '../planner/types.ts';
 import type { PortFactory } from './connections.ts';
+import type { PlanSummary } from './plan-summary.ts';
 
 type Method = Exclude<keyof MilvusPort, 'close'>;
 const METHODS: readonly Method[] = ['listCollections', 'listLoaded', 'loadProgress', 'listPartitions', 'describe', 'rowCount', 'segmentMemory', 'replicas', 'load', 'release'];
@@ -40,20 +39,12 @@ export function instrumentFactory(factory: PortFactory, m: OperatorMetrics | und
   return m ? (settings) => instrumentPort(factory(settings), m) : factory;
 }
 
-/** Replaces one instance's gauges with what this plan reports. */
-export function recordPlanGauges(m: OperatorMetrics, instance: string, p: Plan): void {
-  const states = new Map<string, number>();
-  let ready = 0;
-  let notReady = 0;
-  for (const d of p.policies) {
-    for (const e of d.entries ?? []) states.set(e.state, (states.get(e.state) ?? 0) + 1);
-    if (isReady(d)) ready++;
-    else notReady++;
-  }
+/** Replaces one instance's gauges with what this pass's plan reports. */
+export function recordPlanGauges(m: OperatorMetrics, instance: string, p: PlanSummary): void {
   // Every state, zeros included, so a state that empties drops to 0 instead of keeping its last count.
-  for (const state of COLLECTION_STATES) m.collections.set({ milvus: instance, state }, states.get(state) ?? 0);
-  m.policies.set({ milvus: instance, ready: 'true' }, ready);
-  m.policies.set({ milvus: instance, ready: 'false' }, notReady);
+  for (const state of COLLECTION_STATES) m.collections.set({ milvus: instance, state }, p.collections.get(state) ?? 0);
+  m.policies.set({ milvus: instance, ready: 'true' }, p.ready);
+  m.policies.set({ milvus: instance, ready: 'false' }, p.notReady);
   for (const b of p.budgets) {
     if (!b.status) continue;
     m.budgetUsed.set({ budget: b.name }, b.status.usedBytes ?? 0);

@@ -36,7 +36,7 @@ describe('reconcile: cells', () => {
     );
     assert.equal(h.stats.at(-1)?.partial, true);
     assert.deepEqual(
-      h.stats.at(-1)?.plan.policies.map((d) => d.policy.metadata.name).sort(),
+      h.stats.at(-1)?.plan.policies.map((ref) => ref.split('/')[1]).sort(),
       ['new', 'p-b'],
     );
     assert.ok(o.ok && (o.requeueAfterMs ?? 0) > 0);
@@ -53,7 +53,7 @@ describe('reconcile: cells', () => {
       ['c', 'a', 'b', 'c'],
     );
     assert.equal(h.stats.at(-1)?.partial, false);
-    assert.deepEqual(h.stats.at(-1)?.plan.policies.map((d) => d.policy.metadata.name).sort(), ['p-a', 'p-b', 'p-c'], 'a cell done twice is counted once');
+    assert.deepEqual(h.stats.at(-1)?.plan.policies.map((ref) => ref.split('/')[1]).sort(), ['p-a', 'p-b', 'p-c'], 'a cell done twice is counted once');
   });
 
   it('a cell touched without pause runs at most twice in one pass; the rest is left for the next pass', async () => {

@@ -26,7 +26,8 @@ import { mapLimit } from './map-limit.ts';
 import type { EstimateCache } from './observe.ts';
 import type { MilvusPort } from '../milvus/port.ts';
 import { cellOfDatabase, cellSource, cellsOf, type Cell, type CellKey, type TouchedDatabases } from './cells.ts';
-import { instanceOf, instanceOfPolicy, mergePlanned, observeAndPlan, type Planned } from './pass.ts';
+import { instanceOf, instanceOfPolicy, observeAndPlan } from './pass.ts';
+import { mergeSummaries, summarize, type PlanSummary } from './plan-summary.ts';
 import type { Outcome } from './queue.ts';
 import type { UsageView, UsageWatches } from './usage.ts';
 import { PassMemory } from './pass-memory.ts';
@@ -58,7 +59,8 @@ export interface ReconcileStats {
   readonly actionFailures: number;
   readonly statusWrites: number;
   readonly milvusReachable: boolean;
-  readonly plan: Plan;
+  /** The pass's plan, summed over its cells. */
+  readonly plan: PlanSummary;
   /** The pass covered only the cells events touched: instance-wide figures (gauges) are not in it. */
   readonly partial: boolean;
 }
@@ -268,8 +270,10 @@ interface PassContext {
 
 /** What one cell's observe -> plan -> act -> report did. */
 interface CellOutcome {
-  /** With the final drafts (action outcomes fed back). */
-  readonly planned: Planned;
+  /** With the final drafts (action outcomes fed back); the drafts themselves are not kept. */
+  readonly plan: PlanSummary;
+  /** Credentials fingerprints the cell used, for ConnectionPool.retain. */
+  readonly usedCredentials: ReadonlySet<string>;
   readonly actions: number;
   readonly actionFailures: number;
   readonly statusWrites: number;
@@ -304,7 +308,8 @@ async function reconcileCell(deps: ReconcilerDeps, memory: PassMemory, pass: Pas
   // Idle policies are re-planned at every usage reading, so a search on a released collection loads it within a period.
   const wakeAt = usage ? Math.min(p.wakeAt ?? usage.nextReadAt, usage.nextReadAt) : p.wakeAt;
   return {
-    planned: { ins, observed, plan: { ...p, policies: drafts } },
+    plan: summarize({ ...p, policies: drafts }),
+    usedCredentials: ins.usedCredentials,
     actions: milvusActions.length,
     actionFailures: acted.failed,
     statusWrites,
@@ -339,15 +344,14 @@ export function createReconciler(deps: ReconcilerDeps): (instance: string, req?:
       log.debug('cell reconciled', { cell: cell.key, policies: cell.policies.length, ms: Math.round(performance.now() - started) });
     }
     const outcomes = [...done.values()];
-    const merged = mergePlanned(outcomes.map((o) => o.planned));
     if (!req.databases) {
       // A pass over the whole instance knows every policy and credentials it still has.
       memory.keepOnly(instance, scopeOf(deps, instance).policies);
-      await deps.pool.retain(instance, merged.ins.usedCredentials);
+      await deps.pool.retain(instance, new Set(outcomes.flatMap((o) => [...o.usedCredentials])));
     }
     const milvusReachable = outcomes.every((o) => o.reachable);
     const sum = (f: (o: CellOutcome) => number): number => outcomes.reduce((n, o) => n + f(o), 0);
-    deps.onReconciled?.(instance, { actions: sum((o) => o.actions), actionFailures: sum((o) => o.actionFailures), statusWrites: sum((o) => o.statusWrites), milvusReachable, plan: merged.plan, partial: req.databases !== undefined });
+    deps.onReconciled?.(instance, { actions: sum((o) => o.actions), actionFailures: sum((o) => o.actionFailures), statusWrites: sum((o) => o.statusWrites), milvusReachable, plan: mergeSummaries(outcomes.map((o) => o.plan)), partial: req.databases !== undefined });
     if (!milvusReachable) return { ok: false, retry: true };
     // The resync counts from the end of the pass; a poll or wake-up from when its cell looked.
     const nextAt = Math.min(deps.now() + deps.settings.resyncMs, ...outcomes.flatMap((o) => (o.nextAt === undefined ? [] : [o.nextAt])));
