@@ -33,4 +33,20 @@ describe('resolveInputs', () => {
     assert.match(ins.inputs[0]?.problems.join(' ') ?? '', /spec\.milvus\.uri/);
     assert.equal(ins.groups.size, 0);
   });
+
+  it('plans the informer object itself when validation adds nothing, and a defaulted copy otherwise', async () => {
+    const pool = new ConnectionPool(() => ({ close: async () => undefined }) as unknown as MilvusPort);
+    const src = { resolve: async () => ({ ok: true as const, credentialKey: 'k', settings: { address: 'milvus:19530' } as never }), pool, memory: new PassMemory(), unparsable: false };
+    const bare = policy({ name: 'bare', spec: { milvus: { uri: 'https://milvus:19530', tls: { caSecret: { name: 'ca' }, serverName: 'milvus' } } } });
+    delete bare.spec.milvus.tls?.caSecret.key; // as a client may send it: the apiserver adds the default
+    bare.status = { observedGeneration: 1 };
+    const ins = await resolveInputs(src, 'milvus:19530', [bare]);
+    const planned = ins.inputs[0]?.policy;
+    assert.notEqual(planned, bare, 'a copy: the apiserver would have added the defaults');
+    assert.equal(planned?.spec.milvus.tls?.caSecret?.key, 'ca.crt', 'with the schema default');
+    assert.equal(planned?.status, bare.status, 'and the cached status');
+    const complete = structuredClone(planned) as typeof bare;
+    const again = await resolveInputs(src, 'milvus:19530', [complete]);
+    assert.equal(again.inputs[0]?.policy, complete, 'nothing to add: no copy kept or made');
+  });
 });
