@@ -45,7 +45,7 @@ describe('resolveInputs', () => {
     assert.notEqual(planned, bare, 'a copy: the apiserver would have added the defaults');
     assert.equal(planned?.spec.milvus.tls?.caSecret?.key, 'ca.crt', 'with the schema default');
     assert.equal(planned?.status, bare.status, 'and the cached status');
-    const complete = structuredClone(planned) as typeof bare;
+    const complete = structuredClone<typeof bare>(planned);
     const again = await resolveInputs(src, 'milvus:19530', [complete]);
     assert.equal(again.inputs[0]?.policy, complete, 'nothing to add: no copy kept or made');
   });
