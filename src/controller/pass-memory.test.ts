@@ -30,4 +30,24 @@ describe('PassMemory', () => {
     m.keepOnly('i', []);
     assert.equal(m.recall('i', policy({ name: 'b' })), undefined);
   });
+
+  it('a pass that changes nothing keeps the same transitions; a change starts a new one for that collection only', () => {
+    const m = new PassMemory();
+    const loaded = (name: string, c2: 'Loaded' | 'Loading'): PolicyDraft => ({
+      ...failing(name),
+      entries: [
+        { name: 'c1', state: 'Loaded', reason: 'Loaded', message: '' },
+        { name: 'c2', state: c2, reason: c2, message: '' },
+      ],
+    });
+    m.remember('i', [loaded('a', 'Loaded')], T0);
+    const first = m.recall('i', policy({ name: 'a' }))?.transitions;
+    m.remember('i', [loaded('a', 'Loaded')], T0 + 1000);
+    assert.equal(m.recall('i', policy({ name: 'a' }))?.transitions, first, 'nothing new allocated in the steady state');
+    m.remember('i', [loaded('a', 'Loading')], T0 + 2000);
+    const after = m.recall('i', policy({ name: 'a' }))?.transitions;
+    assert.equal(after?.get('c1'), first?.get('c1'), 'c1 did not change');
+    assert.equal(after?.get('c1')?.since, T0);
+    assert.deepEqual(after?.get('c2'), { state: 'Loading', reason: 'Loading', since: T0 + 2000 });
+  });
 });

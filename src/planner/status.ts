@@ -327,14 +327,23 @@ export function nextAttemptOf(draft: PolicyDraft): number | undefined {
  * release counts from a collection's load, so it must be known for all.
  */
 export function transitionsAfter(draft: PolicyDraft, before: ReadonlyMap<string, Transition> | undefined, now: number): ReadonlyMap<string, Transition> {
-  const fromStatus = new Map((draft.policy.status?.collections ?? []).map((e) => [e.name, e]));
   if (!draft.entries) return before ?? new Map();
+  // Nothing changed (the steady state): the same map again, so a pass over 10,000 policies allocates none.
+  if (before && before.size === draft.entries.length && draft.entries.every((e) => unchanged(before.get(e.name), e))) return before;
+  const fromStatus = new Map((draft.policy.status?.collections ?? []).map((e) => [e.name, e]));
   const out = new Map<string, Transition>();
-  for (const e of draft.entries) {
-    const prev = before?.get(e.name) ?? sinceOf(fromStatus.get(e.name));
-    out.set(e.name, { state: e.state, reason: e.reason, since: prev && prev.state === e.state ? prev.since : now });
-  }
+  for (const e of draft.entries) out.set(e.name, transitionOf(before?.get(e.name) ?? sinceOf(fromStatus.get(e.name)), e, now));
   return out;
+}
+
+function unchanged(prev: Transition | undefined, e: CollectionEntry): boolean {
+  return prev !== undefined && prev.state === e.state && prev.reason === e.reason;
+}
+
+/** The entry's transition: the previous one when nothing changed, a new one (since now, unless only the reason changed) otherwise. */
+function transitionOf(prev: Transition | undefined, e: CollectionEntry, now: number): Transition {
+  if (prev && unchanged(prev, e)) return prev;
+  return { state: e.state, reason: e.reason, since: prev && prev.state === e.state ? prev.since : now };
 }
 
 function sinceOf(entry: CollectionStatus | undefined): Transition | undefined {
