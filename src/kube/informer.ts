@@ -6,6 +6,7 @@
 // synchronous and must only enqueue work.
 import { realClock, sleep, type Clock, type Timer } from './clock.ts';
 import { isKubeError, type KubeHttp } from './http.ts';
+import { StringPool } from './string-pool.ts';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -61,9 +62,21 @@ function stripManagedFields(o: KubeObject): void {
   delete (o.metadata as { managedFields?: unknown }).managedFields;
 }
 
+/** What the cache keeps of an object: without managedFields, its repeated strings pooled (string-pool.ts). */
+function slim(o: KubeObject, pool: StringPool): void {
+  stripManagedFields(o);
+  if (o.apiVersion) o.apiVersion = pool.intern(o.apiVersion);
+  if (o.kind) o.kind = pool.intern(o.kind);
+  const m = o.metadata as KubeObject['metadata'] & { labels?: unknown; annotations?: unknown; finalizers?: unknown };
+  if (m.namespace) m.namespace = pool.intern(m.namespace);
+  // Not the rest of metadata: name, uid, resourceVersion and creationTimestamp are each object's own.
+  for (const part of [m.labels, m.annotations, m.finalizers, (o as { spec?: unknown }).spec, (o as { status?: unknown }).status]) pool.internAll(part);
+}
+
 export class Informer<T extends KubeObject> {
   private readonly opts: InformerOptions<T>;
   private readonly cache = new Map<string, T>();
+  private readonly strings = new StringPool();
   private resourceVersion = '';
   private stopped = false;
   private synced = false;
@@ -163,7 +176,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private store(item: T, seen: Set<string>): void {
-    stripManagedFields(item);
+    slim(item, this.strings);
     const key = objectKey(item);
     seen.add(key);
     const prev = this.cache.get(key);
@@ -224,7 +237,7 @@ export class Informer<T extends KubeObject> {
       throw new Error(`${this.opts.name}: watch error ${s.code ?? '?'}: ${s.message ?? ''}`);
     }
     const obj = ev.object as T;
-    stripManagedFields(obj);
+    slim(obj, this.strings);
     if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
     if (ev.type === 'BOOKMARK') return false;
     const key = objectKey(obj);
