@@ -1,6 +1,8 @@
 // MilvusPort over @zilliz/milvus2-sdk-node. Every reply's status is checked
 // (both `code` and `error_code`), and a reply without a status is a failure:
 // the SDK's retry interceptor turns gRPC UNIMPLEMENTED into an empty success.
+// First, so that the SDK loads without its bulk writer (sdk-trim.ts).
+import './sdk-trim.ts';
 import { MilvusClient, ShowCollectionsType, ShowPartitionsType } from '@zilliz/milvus2-sdk-node';
 import { classifyStatus, classifyThrown, MilvusError } from './errors.ts';
 import type { CollectionListing, ConnectionSettings, LoadAccepted, LoadRequest, MilvusPort, PartitionListing, ReleaseRequest, ReplicaInfo, SchemaSummary } from './port.ts';
