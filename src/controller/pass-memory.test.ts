@@ -42,6 +42,7 @@ describe('PassMemory', () => {
     });
     m.remember('i', [loaded('a', 'Loaded')], T0);
     const first = m.recall('i', policy({ name: 'a' }))?.transitions;
+    assert.equal(first?.get('c1'), first?.get('c2'), 'loaded together: one object for both');
     m.remember('i', [loaded('a', 'Loaded')], T0 + 1000);
     assert.equal(m.recall('i', policy({ name: 'a' }))?.transitions, first, 'nothing new allocated in the steady state');
     m.remember('i', [loaded('a', 'Loading')], T0 + 2000);
