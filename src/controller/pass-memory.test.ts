@@ -51,4 +51,16 @@ describe('PassMemory', () => {
     assert.equal(after?.get('c1')?.since, T0);
     assert.deepEqual(after?.get('c2'), { state: 'Loading', reason: 'Loading', since: T0 + 2000 });
   });
+
+  it('a policy deleted and created again under the same name (a new uid) starts afresh', () => {
+    const m = new PassMemory();
+    const withUid = (uid: string) => {
+      const p = policy({ name: 'a' });
+      p.metadata.uid = uid;
+      return p;
+    };
+    m.remember('i', [{ ...failing('a'), policy: withUid('u1') }], T0);
+    assert.equal(m.recall('i', withUid('u1'))?.retries.get('c1')?.retries, 1);
+    assert.equal(m.recall('i', withUid('u2')), undefined);
+  });
 });

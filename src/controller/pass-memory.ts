@@ -14,11 +14,21 @@ export interface Remembered {
   readonly transitions: ReadonlyMap<string, Transition>;
 }
 
-/** A recreated policy of the same name starts afresh. */
-const identity = (p: CollectionLoadPolicy): string => `${p.metadata.namespace ?? ''}/${p.metadata.name}#${p.metadata.uid ?? ''}`;
+/**
+ * A recreated policy of the same name starts afresh: its uid is new. The uid
+ * is the informer object's own string, so no key is built per policy per pass.
+ */
+const identity = (p: CollectionLoadPolicy): string => p.metadata.uid ?? `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
 
 /** Shared by every policy with no failed attempt (most of them): 10,000 empty maps were 1.4 MiB. */
 const NO_RETRIES: ReadonlyMap<string, RetryState> = new Map();
+
+/** The failed attempts among a policy's entries. */
+function retriesOf(entries: NonNullable<PolicyDraft['entries']>): ReadonlyMap<string, RetryState> {
+  let retries: Map<string, RetryState> | undefined;
+  for (const e of entries) if (e.retry) (retries ??= new Map()).set(e.name, e.retry);
+  return retries ?? NO_RETRIES;
+}
 
 export class PassMemory {
   private readonly byInstance = new Map<string, Map<string, Remembered>>();
@@ -37,11 +47,12 @@ export class PassMemory {
     for (const d of drafts) {
       // Not observed this pass: nothing was attempted, keep what we knew.
       if (!d.entries) continue;
-      const id = identity(d.policy);
-      let retries: Map<string, RetryState> | undefined;
-      for (const e of d.entries) if (e.retry) (retries ??= new Map()).set(e.name, e.retry);
       if (!mine) this.byInstance.set(instance, (mine = new Map<string, Remembered>()));
-      mine.set(id, { retries: retries ?? NO_RETRIES, transitions: transitionsAfter(d, mine.get(id)?.transitions, now) });
+      const id = identity(d.policy);
+      const before = mine.get(id);
+      const after = { retries: retriesOf(d.entries), transitions: transitionsAfter(d, before?.transitions, now) };
+      // The steady state (nothing failed, nothing moved) keeps the same record.
+      if (before?.retries !== after.retries || before.transitions !== after.transitions) mine.set(id, after);
     }
   }
 
