@@ -167,6 +167,19 @@ describe('Informer', () => {
     assert.equal('managedFields' in (inf.get('ns/b')?.metadata ?? {}), false, 'watched');
   });
 
+  it("caches objects without kubectl's last-applied-configuration, keeping their other annotations", async (t) => {
+    const annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{"spec":{"v":1}}', 'milvusload.io/refresh': 'r1' };
+    const { http, inf } = setup(t, {}, (h) => {
+      const o = h.put('a', 1);
+      (o.metadata as { annotations?: unknown }).annotations = { ...annotations };
+    });
+    await settle('watch', () => http.watches.length === 1);
+    assert.deepEqual((inf.get('ns/a')?.metadata as { annotations?: unknown }).annotations, { 'milvusload.io/refresh': 'r1' }, 'listed');
+    const b = http.put('b', 1);
+    http.current().send('MODIFIED', { ...b, metadata: { ...b.metadata, annotations: { ...annotations } } });
+    assert.deepEqual((inf.get('ns/b')?.metadata as { annotations?: unknown }).annotations, { 'milvusload.io/refresh': 'r1' }, 'watched');
+  });
+
   it('an expired continue token falls back to one LIST without pages, as client-go does', async (t) => {
     const { http, inf, errors } = setup(t, { pageSize: 2 }, (h) => {
       ['a', 'b', 'c'].forEach((n) => h.put(n, 1));

@@ -62,13 +62,21 @@ function stripManagedFields(o: KubeObject): void {
   delete (o.metadata as { managedFields?: unknown }).managedFields;
 }
 
-/** What the cache keeps of an object: without managedFields, its repeated strings pooled (string-pool.ts). */
+/**
+ * Client-side `kubectl apply` (and Argo CD, which uses it by default) keeps
+ * the whole applied manifest in this annotation: a second copy of every
+ * policy in the cache, read by nothing here.
+ */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** What the cache keeps of an object: without managedFields and kubectl's last-applied copy, its repeated strings pooled (string-pool.ts). */
 function slim(o: KubeObject, pool: StringPool): void {
   stripManagedFields(o);
   if (o.apiVersion) o.apiVersion = pool.intern(o.apiVersion);
   if (o.kind) o.kind = pool.intern(o.kind);
-  const m = o.metadata as KubeObject['metadata'] & { labels?: unknown; annotations?: unknown; finalizers?: unknown };
+  const m = o.metadata as KubeObject['metadata'] & { labels?: unknown; annotations?: Record<string, unknown>; finalizers?: unknown };
   if (m.namespace) m.namespace = pool.intern(m.namespace);
+  if (m.annotations) delete m.annotations[LAST_APPLIED];
   // Not the rest of metadata: name, uid, resourceVersion and creationTimestamp are each object's own.
   for (const part of [m.labels, m.annotations, m.finalizers, (o as { spec?: unknown }).spec, (o as { status?: unknown }).status]) pool.internAll(part);
 }
