@@ -19,6 +19,8 @@ export interface Glob {
   readonly source: string;
   /** True when the whole name matches the glob. */
   test(name: string): boolean;
+  /** The literal characters every matching name starts with (`c_01_` for `c_01_*`); may be empty. */
+  readonly prefix: string;
 }
 
 export type GlobResult = { ok: true; glob: Glob } | { ok: false; error: string };
@@ -125,5 +127,10 @@ export function compileGlob(glob: string): GlobResult {
   const parsed = parse(glob);
   if (!parsed.ok) return parsed;
   const tokens = parsed.tokens;
-  return { ok: true, glob: { source: glob, test: (name) => matchTokens(tokens, name) } };
+  let prefix = '';
+  for (const t of tokens) {
+    if (t.kind !== 'char') break;
+    prefix += t.char;
+  }
+  return { ok: true, glob: { source: glob, test: (name) => matchTokens(tokens, name), prefix } };
 }
