@@ -50,9 +50,10 @@ export class PassMemory {
       if (!mine) this.byInstance.set(instance, (mine = new Map<string, Remembered>()));
       const id = identity(d.policy);
       const before = mine.get(id);
-      const after = { retries: retriesOf(d.entries), transitions: transitionsAfter(d, before?.transitions, now) };
-      // The steady state (nothing failed, nothing moved) keeps the same record.
-      if (before?.retries !== after.retries || before.transitions !== after.transitions) mine.set(id, after);
+      const retries = retriesOf(d.entries);
+      const transitions = transitionsAfter(d, before?.transitions, now);
+      // The steady state (nothing failed, nothing moved) keeps the same record, allocating nothing.
+      if (before?.retries !== retries || before.transitions !== transitions) mine.set(id, { retries, transitions });
     }
   }
 

@@ -1,8 +1,8 @@
 // What a pass reports of its plan once its cells are done: the actions, and
 // the counts the gauges show. Each cell keeps this and lets go of its
 // inputs, observations and drafts as soon as it is done; holding those for
-// the whole pass cost tens of MiB at 10,000 policies (a heap snapshot of a
-// whole pass over 100 cells: about 40 MiB still held when the pass ended).
+// the whole pass cost tens of MB at 10,000 policies (a heap snapshot of a
+// whole pass over 100 cells: about 40 MB still held when the pass ended).
 import type { CollectionState } from '../api/policy.ts';
 import { isReady } from '../planner/status.ts';
 import type { Action, BudgetDraft, Plan } from '../planner/types.ts';

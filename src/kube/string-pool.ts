@@ -2,7 +2,7 @@
 // JSON.parse makes a new string for every value, and V8 never merges equal
 // strings: with 10,000 policies of 10 collections each, the cache held
 // 180,000 copies of a few timestamps, 20,000 of `CollectionLoadPolicy`, and
-// every collection name twice (spec and status), 18.6 MiB of strings in all
+// every collection name twice (spec and status), 18.6 MB of strings in all
 // (heap snapshot of the operator after a 10,000-policy cold start).
 //
 // Bounded, because policy authors choose these strings: at most
