@@ -73,11 +73,16 @@ EXPOSE 8080 8081
 # - the old generation grown by 15% per GC instead of V8's adaptive factor
 #   (up to 4x): 10,000 policies peak 713 -> 307 MiB;
 # - glibc's malloc limited to 2 arenas (V8's and libuv's threads otherwise
-#   each keep one): 10 policies 142 -> 134 MiB.
+#   each keep one): 10 policies 142 -> 134 MiB;
+# - no Maglev, V8's middle compiler tier: its background queue has no bound,
+#   and while the first pass keeps the cores busy ~200 of its jobs wait at
+#   once, 24 MB of compiler memory in all (--trace-zone-stats), which glibc
+#   then keeps for the life of the process. TurboFan's queue holds 8 jobs.
+#   1,000-policy cold start peak 165 -> 140 MiB, about 1 s slower.
 # --optimize-for-size saves a further ~10 MiB at 10 policies but doubles the
 # CPU of every pass (apply -> first load, 1,000 policies: p50 46 -> 59 ms,
 # whole passes 0.8 -> 1.5 s). The bench runs the operator with exactly these
 # flags and this environment (bench/build.ts reads them from here).
 ENV MALLOC_ARENA_MAX=2
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--heap-growing-percent=15", "dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--heap-growing-percent=15", "--no-maglev", "dist/src/main.js"]
 CMD ["run"]

@@ -215,7 +215,7 @@ describe('container image, reproduced without a Docker engine', { timeout: 900_0
       assert.ok(!base.split('/')[0]!.includes('.') && !base.includes('/'), `stage ${s.name} is FROM ${s.base}: name base images without a registry host`);
     }
     assert.equal(runtime.user, '65532:65532', 'the runtime stage runs as UID:GID 65532:65532, numeric so that runAsNonRoot can verify it');
-    assert.deepEqual(runtime.entrypoint, ['node', '--max-semi-space-size=1', '--heap-growing-percent=15', 'dist/src/main.js'], 'the bench runs these flags (bench/build.ts)');
+    assert.deepEqual(runtime.entrypoint, ['node', '--max-semi-space-size=1', '--heap-growing-percent=15', '--no-maglev', 'dist/src/main.js'], 'the bench runs these flags (bench/build.ts)');
     assert.equal(runtime.env.MALLOC_ARENA_MAX, '2', 'the bench runs the operator with this environment (bench/build.ts)');
     assert.deepEqual(runtime.cmd, ['run']);
     for (const l of ['title', 'description', 'version', 'revision', 'licenses'])
