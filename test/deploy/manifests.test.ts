@@ -267,7 +267,7 @@ spec:
     const log = await readFile(join(kube.dir, 'operator.log'), 'utf8');
     assert.doesNotMatch(log, /forbidden/i, `the operator hit a permission error under the deploy RBAC:\n${log.split('\n').filter((l) => /forbidden/i.test(l)).slice(0, 5).join('\n')}`);
     const rss = /^process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(m);
-    if (rss) process.stderr.write(`deploy test: operator RSS ${(Number(rss[1]) / (1 << 20)).toFixed(0)} MiB (the Deployment requests 160Mi, limit 400Mi)\n`);
+    if (rss) process.stderr.write(`deploy test: operator RSS ${(Number(rss[1]) / (1 << 20)).toFixed(0)} MiB (the Deployment requests 160Mi, limit 384Mi)\n`);
 
     await op.stop();
     assert.equal(await op.exited, 0, `SIGTERM: the operator exits 0\n${op.tail(20)}`);
