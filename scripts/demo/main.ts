@@ -5,11 +5,12 @@
 import { join } from 'node:path';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { planCommand } from '../../src/cli/plan.ts';
-import { spawnManaged, type ManagedProcess } from '../../test/env/process.ts';
+import { spawnOperator } from '../../test/env/operator.ts';
+import type { ManagedProcess } from '../../test/env/process.ts';
 import { makeTempDir, type TempDir } from '../../test/env/temp-dir.ts';
 import { Board, milvusStates, type Step } from './board.ts';
 import { checkPrerequisites } from './prerequisites.ts';
-import { createCollections, installCrdsAndManifests, kubectlOk, NAMESPACE, ROOT, startSandbox, type Sandbox } from './sandbox.ts';
+import { createCollections, installCrdsAndManifests, kubectlOk, NAMESPACE, startSandbox, type Sandbox } from './sandbox.ts';
 
 const HELP = `Usage: npm run demo [-- --exit-after SECONDS]
        node scripts/demo.ts [--exit-after SECONDS]
@@ -176,9 +177,11 @@ async function start(r: Running, board: (sb: Sandbox) => Board, say: (l: string)
   b.started = started;
   await preview(b, sb.kube.kubeconfigPath);
   const logFile = join(r.dir.path, 'operator.log');
-  r.operator = spawnManaged('operator', process.execPath, [join(ROOT, 'src/main.ts'), 'run', '--kubeconfig', sb.kube.kubeconfigPath, '--resync', RESYNC], { logFile });
+  // Metrics and health on free ports: the defaults (:8080, :8081) may be taken on this machine.
+  const op = await spawnOperator({ kubeconfig: sb.kube.kubeconfigPath, logFile, resync: RESYNC });
+  r.operator = op.proc;
   b.header = `operator pid ${r.operator.pid}, resync ${RESYNC}, log ${logFile}`;
-  b.say(`operator started (pid ${r.operator.pid}): node src/main.ts run --resync ${RESYNC}; its JSON log: ${logFile}`);
+  b.say(`operator started (pid ${r.operator.pid}): node src/main.ts run --resync ${RESYNC}; its JSON log: ${logFile}; its metrics: ${op.metricsUrl}`);
   b.say(`try it yourself meanwhile: KUBECONFIG=${sb.kube.kubeconfigPath} ${sb.kube.kubectlPath} get clp -n ${NAMESPACE}`);
   return { board: b, operatorStarted: Date.now() };
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,13 +68,33 @@ async function assertNothingLeft(run: DemoRun): Promise<void> {
   for (const d of dirs) assert.equal(existsSync(d), false, `${d} is left behind`);
 }
 
+/**
+ * Takes the operator's default ports (:8080 metrics, :8081 health) as another
+ * program on a person's machine may: the demo must not need them. A port
+ * something else holds already is as good. Returns the release.
+ */
+async function takeDefaultPorts(): Promise<() => Promise<void>> {
+  const held: Server[] = [];
+  for (const port of [8080, 8081]) {
+    const s = createServer();
+    const took = await new Promise<boolean>((resolve, reject) => {
+      s.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
+      s.listen(port, () => resolve(true));
+    });
+    if (took) held.push(s);
+  }
+  return async () => void (await Promise.all(held.map((s) => new Promise((r) => s.close(r)))));
+}
+
 describe('npm run demo', { timeout: 900_000 }, () => {
-  it('--exit-after: a load, a release and drift corrected, exit 0, nothing left running', async () => {
+  it('--exit-after: a load, a release and drift corrected, exit 0, nothing left running, with :8080 and :8081 taken', async () => {
     const t0 = Date.now();
+    const release = await takeDefaultPorts();
     const run = startDemo(['--exit-after', '90']);
-    const code = await run.exited;
+    const code = await run.exited.finally(release);
     const out = run.output();
     assert.equal(code, 0, out);
+    assert.match(out, /its metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/, 'the demo says where the operator serves metrics');
     assert.match(out, /✓ load: products and reviews are Loaded in Milvus/);
     assert.match(out, /✓ release: reviews-hot set to Released; the operator released reviews/);
     assert.match(out, /✓ drift: products was released by hand; the operator loaded it again/);

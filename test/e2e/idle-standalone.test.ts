@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { standaloneUnavailableReason, startMilvusStandalone, type MilvusServer } from '../env/milvus.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,7 +66,7 @@ spec:
     milvusMetrics: { endpoints: ["${milvus.metricsUrl}"] }
     period: ${PERIOD_MS / 1000}s
 `);
-    operator = spawnManaged('operator', process.execPath, [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '3s'], { logFile: `${kube.dir}/operator.log` });
+    operator = (await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log` })).proc;
   });
 
   after(async () => {

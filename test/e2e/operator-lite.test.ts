@@ -8,8 +8,8 @@ import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { startMilvusLite, type MilvusServer } from '../env/milvus.ts';
 import { scrapeMetrics, untilReconciled } from '../env/operator-metrics.ts';
-import { freePort } from '../env/ports.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,14 +60,9 @@ describe('operator end to end on Milvus Lite', { timeout: 600_000 }, () => {
     assert.equal((await kube.kubectl(['apply', '-f', `${root}crds/`])).code, 0);
     await kube.kubectl(['wait', '--for=condition=Established', 'crd/collectionloadpolicies.milvusload.io', '--timeout=60s']);
     await kube.kubectl(['create', 'namespace', 'search']);
-    const [m, h] = [await freePort(), await freePort()];
-    metricsUrl = `http://127.0.0.1:${m}/metrics`;
-    operator = spawnManaged(
-      'operator',
-      process.execPath,
-      [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', `${RESYNC_S}s`, '--log-level', 'debug', '--metrics-bind-address', `127.0.0.1:${m}`, '--health-probe-bind-address', `127.0.0.1:${h}`],
-      { logFile: `${kube.dir}/operator.log` },
-    );
+    const spawned = await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log`, resync: `${RESYNC_S}s`, logLevel: 'debug' });
+    operator = spawned.proc;
+    metricsUrl = spawned.metricsUrl;
   });
 
   after(async () => {

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { standaloneUnavailableReason, startMilvusStandalone, type MilvusServer } from '../env/milvus.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { until } from '../env/wait.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,7 +41,7 @@ describe('operator end to end on Milvus standalone', { timeout: 600_000, skip: s
     await kube.kubectl(['apply', '-f', `${root}crds/`]);
     await kube.kubectl(['wait', '--for=condition=Established', 'crd/collectionloadpolicies.milvusload.io', '--timeout=60s']);
     await kube.kubectl(['create', 'namespace', 'search']);
-    operator = spawnManaged('operator', process.execPath, [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '3s'], { logFile: `${kube.dir}/operator.log` });
+    operator = (await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log` })).proc;
   });
 
   after(async () => {

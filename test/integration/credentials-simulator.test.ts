@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { until } from '../env/wait.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
 
@@ -68,8 +69,7 @@ describe('credentials bound to their endpoints, with the Milvus simulator', { ti
         p('central', shared.uri, 'unannotated') +
         p('unreachable', 'http://127.0.0.1:1'),
     );
-    const args = [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '2s', '--log-level', 'debug', '--allowed-milvus-endpoints', shared.address];
-    operator = spawnManaged('operator', process.execPath, args, { logFile: logFile() });
+    operator = (await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: logFile(), resync: '2s', logLevel: 'debug', args: ['--allowed-milvus-endpoints', shared.address] })).proc;
   });
 
   after(async () => {

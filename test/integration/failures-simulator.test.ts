@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
 import { until } from '../env/wait.ts';
 
@@ -66,7 +67,7 @@ describe('failures, with the Milvus simulator', { timeout: 300_000 }, () => {
       `apiVersion: milvusload.io/v1alpha1\nkind: CollectionLoadPolicy\nmetadata: { name: ${name}, namespace: ops }\nspec:\n  milvus:\n    uri: "${secured.uri}"\n    credentialsSecret: { name: ${secret} }\n  selector: { names: [private] }\n---\n`;
     const r = await kube.kubectl(['apply', '-f', '-'], { input: yaml + creds('badcreds', 'wrong-creds') + creds('garbage', 'garbage') + creds('nosecret', 'missing') });
     assert.equal(r.code, 0, r.stderr);
-    operator = spawnManaged('operator', process.execPath, [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '3s', '--log-level', 'debug'], { logFile: `${kube.dir}/operator.log` });
+    operator = (await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log`, logLevel: 'debug' })).proc;
   });
 
   after(async () => {

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
 import { untilReconciled } from '../env/operator-metrics.ts';
-import { freePort } from '../env/ports.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { startPrometheus, type PrometheusServer } from '../env/prometheus.ts';
 import { until } from '../env/wait.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
@@ -46,15 +46,9 @@ describe('idle release from a real Prometheus, through the operator', { timeout:
     assert.equal((await kube.kubectl(['apply', '-f', `${root}crds/`])).code, 0);
     for (const crd of ['collectionloadpolicies', 'collectionloadbudgets']) await kube.kubectl(['wait', '--for=condition=Established', `crd/${crd}.milvusload.io`, '--timeout=60s']);
     await kube.kubectl(['create', 'namespace', 'search']);
-    const m = await freePort();
-    const h = await freePort();
-    metricsUrl = `http://127.0.0.1:${m}/metrics`;
-    operator = spawnManaged(
-      'operator',
-      process.execPath,
-      [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '3s', '--metrics-bind-address', `127.0.0.1:${m}`, '--health-probe-bind-address', `127.0.0.1:${h}`],
-      { logFile: `${kube.dir}/operator.log` },
-    );
+    const spawned = await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log` });
+    operator = spawned.proc;
+    metricsUrl = spawned.metricsUrl;
   });
   after(async () => {
     await operator?.stop();

@@ -15,8 +15,8 @@ import { KubeHttp } from '../../src/kube/http.ts';
 import { LeaderElector } from '../../src/kube/leader.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { startKube, type KubeEnv } from '../env/kube.ts';
-import { freePort } from '../env/ports.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { parseExposition, type Exposition } from '../env/prom.ts';
 import { until } from '../env/wait.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
@@ -142,15 +142,17 @@ describe('leader election', { timeout: 400_000 }, () => {
   const isLeader = async (r: Replica): Promise<boolean> => (await scrape(r)).value('milvus_load_operator_leader') === 1;
 
   async function startReplica(name: string): Promise<Replica> {
-    const [m, h] = [await freePort(), await freePort()];
     const logFile = `${kube.dir}/${name}.log`;
-    const proc = spawnManaged(
+    const { proc, metrics, health } = await spawnOperator({
+      kubeconfig: kube.kubeconfigPath,
+      logFile,
       name,
-      process.execPath,
-      [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '2s', '--log-level', 'debug', '--leader-elect', '--leader-election-namespace', 'system', '--lease-duration', `${LEASE_S}s`, '--renew-deadline', '4s', '--retry-period', '1s', '--metrics-bind-address', `127.0.0.1:${m}`, '--health-probe-bind-address', `127.0.0.1:${h}`],
-      { logFile, env: { ...process.env, POD_NAME: name } },
-    );
-    const r = { name, proc, metrics: `127.0.0.1:${m}`, health: `127.0.0.1:${h}`, logFile };
+      resync: '2s',
+      logLevel: 'debug',
+      args: ['--leader-elect', '--leader-election-namespace', 'system', '--lease-duration', `${LEASE_S}s`, '--renew-deadline', '4s', '--retry-period', '1s'],
+      env: { ...process.env, POD_NAME: name },
+    });
+    const r = { name, proc, metrics, health, logFile };
     replicas.push(r);
     await until(`${name} serves /readyz`, async () => (await fetch(`http://${r.health}/readyz`).catch(() => undefined))?.status === 200, 60_000);
     return r;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startKube, type KubeEnv } from '../env/kube.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import type { ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
 import { startSimulator, type MilvusSimulator } from '../simulator/index.ts';
 import { until } from '../env/wait.ts';
 
@@ -52,7 +53,7 @@ describe('TLS to Milvus, with the simulator', { timeout: 240_000 }, () => {
       input: policy('trusted', '    tls: { caSecret: { name: milvus-ca }, serverName: milvus.test }\n') + policy('untrusted', ''),
     });
     assert.equal(r.code, 0, r.stderr);
-    operator = spawnManaged('operator', process.execPath, [`${root}src/main.ts`, 'run', '--kubeconfig', kube.kubeconfigPath, '--resync', '3s'], { logFile: `${kube.dir}/operator.log` });
+    operator = (await spawnOperator({ kubeconfig: kube.kubeconfigPath, logFile: `${kube.dir}/operator.log` })).proc;
   });
 
   after(async () => {

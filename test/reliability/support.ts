@@ -10,10 +10,9 @@ import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { RUN_HELP } from '../../src/cli/run.ts';
 import type { KubeEnv } from '../env/kube.ts';
-import { freePort } from '../env/ports.ts';
-import { spawnManaged, type ManagedProcess } from '../env/process.ts';
+import { spawnOperator } from '../env/operator.ts';
+import type { ManagedProcess } from '../env/process.ts';
 import { until } from '../env/wait.ts';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,8 +30,8 @@ export interface OperatorProcess {
   readonly proc: ManagedProcess;
   readonly pid: number;
   readonly logFile: string;
-  /** http://127.0.0.1:PORT/metrics, when this build of the operator serves metrics. */
-  readonly metricsUrl: string | undefined;
+  /** http://127.0.0.1:PORT/metrics. */
+  readonly metricsUrl: string;
   /** Every JSON log line so far (the whole file, not a tail). */
   logLines(): Promise<LogLine[]>;
   /** The last lines of output, for assertion messages. */
@@ -50,16 +49,15 @@ export interface LogLine {
 export async function startOperator(kube: KubeEnv, o: OperatorOptions = {}): Promise<OperatorProcess> {
   const name = o.name ?? 'operator';
   const logFile = `${kube.dir}/${name}.log`;
-  const args = [`${root}src/main.ts`, 'run', '--kubeconfig', o.kubeconfig ?? kube.kubeconfigPath, '--resync', o.resync ?? '2s', '--log-level', 'debug'];
-  let metricsUrl: string | undefined;
-  // Builds with a metrics server bind :8080/:8081 by default: parallel test files would clash on them.
-  if (RUN_HELP.includes('--metrics-bind-address')) {
-    const [m, h] = [await freePort(), await freePort()];
-    args.push('--metrics-bind-address', `127.0.0.1:${m}`, '--health-probe-bind-address', `127.0.0.1:${h}`);
-    metricsUrl = `http://127.0.0.1:${m}/metrics`;
-  }
-  args.push(...(o.extraArgs ?? []));
-  const proc = spawnManaged(name, process.execPath, args, { logFile, env: { ...process.env, ...o.env } });
+  const { proc, metricsUrl } = await spawnOperator({
+    kubeconfig: o.kubeconfig ?? kube.kubeconfigPath,
+    logFile,
+    name,
+    resync: o.resync ?? '2s',
+    logLevel: 'debug',
+    args: o.extraArgs ?? [],
+    env: { ...process.env, ...o.env },
+  });
   return {
     proc,
     pid: proc.pid,
