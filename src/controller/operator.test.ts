@@ -27,6 +27,8 @@ class FakeApiServer {
   rv = 1;
   /** Fails every status PATCH with this, when set. */
   statusFailure: KubeApiError | undefined;
+  /** Event POSTs wait for this, when set (an Events API that does not answer). */
+  eventsAnswer: Promise<void> | undefined;
 
   put(p: CollectionLoadPolicy): CollectionLoadPolicy {
     const o = structuredClone(p);
@@ -59,7 +61,10 @@ class FakeApiServer {
       this.put({ ...p, metadata: { ...p.metadata, finalizers: (body as { metadata: { finalizers: string[] } }).metadata.finalizers } });
       return reply({});
     }
-    if (method === 'POST' && path.endsWith('/events')) return reply({});
+    if (method === 'POST' && path.endsWith('/events')) {
+      await this.eventsAnswer;
+      return reply({});
+    }
     throw new KubeApiError(404, 'NotFound', `${method} ${path}`);
   }
 
@@ -211,6 +216,23 @@ describe('operator', () => {
     assert.match(await env.metrics.registry.metrics(), /reconcile_errors_total\{milvus="milvus:19530",reason="KubernetesApi"\} [1-9]/);
     env.api.statusFailure = undefined;
     await wait('recovered', () => op.kubeFailure() === undefined);
+  });
+
+  it('an Events API that does not answer holds up no status: Events wait in the background and are written once it answers', async (t) => {
+    const env = start(t);
+    let answer: () => void = () => undefined;
+    env.api.eventsAnswer = new Promise<void>((r) => (answer = r));
+    for (const c of ['c1', 'c2']) env.milvus.add(c);
+    env.api.put(policy({ name: 'p', spec: { selector: { names: ['c1'] } } }));
+    env.api.put(policy({ name: 'q', spec: { selector: { names: ['c2'] } } }));
+    await env.run();
+    await wait('both statuses written', () => ['p', 'q'].every((n) => env.api.policies.get(n)?.status?.collections?.[0]?.state === 'Loaded'));
+    await wait('the pass ended', () => env.stats.length > 0);
+    const posted = (): number => env.api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events')).length;
+    assert.ok(posted() >= 1, 'an Event was sent and is still unanswered');
+    answer();
+    await wait('every Event of the pass sent', () => posted() >= 2);
+    assert.doesNotMatch(await env.metrics.registry.metrics(), /milvus_load_operator_events_lost_total\{/, 'nothing lost');
   });
 
   it('closes its Milvus clients on stop', async (t) => {

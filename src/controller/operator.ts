@@ -15,6 +15,7 @@ import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { ConnectionPool, type PortFactory } from './connections.ts';
 import type { EndpointList } from './credential-scope.ts';
 import { instrumentFactory, recordPlanGauges } from './instrument.ts';
+import { EventRecorder } from './event-recorder.ts';
 import { EstimateCache } from './observe.ts';
 import { WorkQueue, type Outcome } from './queue.ts';
 import { instanceOf } from './pass.ts';
@@ -165,8 +166,17 @@ export function createOperator(o: OperatorOptions): Operator {
       q.resume();
     }
   }
+  const kube = kubePort(o.http);
+  const events = new EventRecorder({ write: (ev) => kube.recordEvent(ev), log, onLost: (reason) => metrics?.eventsLost.inc({ reason }) });
   const reconcile = createReconciler({
-    kube: kubePort(o.http),
+    // An Event is queued, not awaited: the pass goes on to the next status (event-recorder.ts).
+    kube: {
+      ...kube,
+      recordEvent: (ev) => {
+        events.record(ev);
+        return Promise.resolve();
+      },
+    },
     pool,
     cache,
     log,
@@ -269,6 +279,8 @@ export function createOperator(o: OperatorOptions): Operator {
       clearInterval(resyncTimer);
       for (const i of [...policyInformers, budgetInformer]) i.stop();
       await q.shutdown(graceMs);
+      // What the last passes queued, within the same grace: an Event left unwritten at exit is lost, not wrong.
+      await Promise.race([events.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await pool.closeAll();
     },
   };

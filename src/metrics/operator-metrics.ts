@@ -34,6 +34,7 @@ export interface OperatorMetrics {
   readonly budgetLimit: Gauge<'budget'>;
   readonly leader: Gauge;
   readonly watchRestarts: Counter<'resource'>;
+  readonly eventsLost: Counter<'reason'>;
   /** queue_depth is read from `depth` at every scrape (the queue is created after the metrics). */
   readQueueDepth(depth: () => number): void;
 }
@@ -69,6 +70,7 @@ export function createOperatorMetrics(version: string): OperatorMetrics {
     budgetLimit: gauge('budget_limit_bytes', 'The limit of a CollectionLoadBudget, in bytes.', ['budget']),
     leader: gauge('leader', '1 when this replica is the one acting (leader, or leader election off); 0 on a standby.'),
     watchRestarts: counter('watch_restarts_total', 'Watches of the Kubernetes API restarted after an error or a stall.', ['resource']),
+    eventsLost: counter('events_lost_total', 'Kubernetes Events not written, by reason: dropped (1,000 were already waiting to be written) or failed (the Kubernetes API refused or did not answer).', ['reason']),
     readQueueDepth(read) {
       depth = read;
     },
