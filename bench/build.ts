@@ -6,38 +6,31 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseStages, type Stage } from '../test/deploy/dockerfile.ts';
 import { REPO_ROOT } from './session.ts';
+
+/** The image's final stage, read by the image test's own reader (test/deploy/dockerfile.ts). */
+function runtimeStage(root: string): Stage {
+  const path = join(root, 'Dockerfile');
+  const stage = parseStages(readFileSync(path, 'utf8')).at(-1);
+  if (!stage) throw new Error(`no FROM in ${path}: the bench runs the operator as the image does`);
+  return stage;
+}
 
 /**
  * Node's flags from the image's ENTRYPOINT (between `node` and the script),
  * so the bench runs the operator exactly as the image does.
  */
 export function imageNodeFlags(root: string = REPO_ROOT): string[] {
-  const line = readFileSync(join(root, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('ENTRYPOINT '));
-  if (!line) throw new Error(`no ENTRYPOINT in ${join(root, 'Dockerfile')}: the bench runs the operator as the image does`);
-  const argv = JSON.parse(line.slice('ENTRYPOINT '.length)) as string[];
+  const argv = runtimeStage(root).entrypoint ?? [];
   const script = argv.indexOf('dist/src/main.js');
-  if (argv[0] !== 'node' || script < 0) throw new Error(`the image's ENTRYPOINT is ${line}; the bench expects node [flags] dist/src/main.js`);
+  if (argv[0] !== 'node' || script < 0) throw new Error(`the image's ENTRYPOINT is ${JSON.stringify(argv)}; the bench expects node [flags] dist/src/main.js`);
   return argv.slice(1, script);
 }
 
-/**
- * The environment the image's final stage sets (`ENV KEY=VALUE` lines after
- * the last FROM), so the bench's operator gets it too (e.g. MALLOC_ARENA_MAX).
- */
+/** The environment the image's final stage sets, so the bench's operator gets it too (e.g. MALLOC_ARENA_MAX). */
 export function imageEnv(root: string = REPO_ROOT): Record<string, string> {
-  // Continuation lines (a trailing backslash) joined first.
-  const lines = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ').split('\n');
-  const lastFrom = lines.findLastIndex((l) => l.startsWith('FROM '));
-  const env: Record<string, string> = {};
-  for (const line of lines.slice(lastFrom + 1).filter((l) => l.startsWith('ENV '))) {
-    for (const pair of line.slice('ENV '.length).trim().split(/\s+/)) {
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)=([^"'\s]*)$/.exec(pair);
-      if (!m?.[1] || m[2] === undefined) throw new Error(`the image's ${line} is not KEY=VALUE pairs without quotes; the bench cannot read it`);
-      env[m[1]] = m[2];
-    }
-  }
-  return env;
+  return { ...runtimeStage(root).env };
 }
 
 /** What the bench ran: the command line shown in the report. */
